@@ -1,0 +1,15 @@
+"""Template context shared by every page of the UI shell."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from leitstelle.core.models import Organisation
+from leitstelle.core.navigation import entries_for
+
+
+def shell(request: HttpRequest) -> dict[str, object]:
+    return {
+        "organisation": Organisation.current(),
+        "navigation": entries_for(request.user),
+    }

@@ -1,0 +1,31 @@
+"""The product's areas in the navigation, each shown to whom it may concern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from leitstelle.core.permissions import Perm, has_perm
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str | Promise
+    url_name: str
+    perm: Perm
+    section: str | Promise = ""
+
+
+NAVIGATION: list[NavEntry] = [
+    NavEntry(_("Overview"), "core:dashboard", Perm.VIEW_DASHBOARD),
+    NavEntry(_("Organisation"), "core:organisation", Perm.MANAGE_ORGANISATION, _("Administration")),
+    NavEntry(_("Users"), "core:users", Perm.MANAGE_USERS, _("Administration")),
+    NavEntry(_("Audit log"), "core:audit", Perm.VIEW_AUDIT, _("Administration")),
+]
+
+
+def entries_for(user: object) -> list[NavEntry]:
+    """Return the navigation entries `user` may open."""
+    return [entry for entry in NAVIGATION if has_perm(user, entry.perm)]

@@ -1,0 +1,55 @@
+"""What each role may do, enforced in every view and API call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from leitstelle.core.models import Role
+
+
+class Perm(StrEnum):
+    VIEW_DASHBOARD = "view_dashboard"
+    MANAGE_ORGANISATION = "manage_organisation"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.APPROVER: frozenset({Perm.VIEW_DASHBOARD}),
+    Role.EDITOR: frozenset({Perm.VIEW_DASHBOARD}),
+    Role.COMMUNITY: frozenset({Perm.VIEW_DASHBOARD}),
+    Role.ANALYST: frozenset({Perm.VIEW_DASHBOARD}),
+}
+
+
+def has_perm(user: Any, perm: Perm) -> bool:
+    """Return whether an active, logged-in user's role grants `perm`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def require_perm(perm: Perm) -> Callable:
+    """Decorate a view: log in first, then 403 unless the role grants `perm`."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_perm(request.user, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

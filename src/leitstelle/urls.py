@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import include, path
+from django.views.static import serve
+
+from leitstelle.api import api
+from leitstelle.core.views import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("leitstelle.core.urls")),
+]
+
+if settings.DEBUG or settings.TESTING:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
