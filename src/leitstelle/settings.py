@@ -123,6 +123,7 @@ ALLOWED_HOSTS = [
     if host.strip()
 ] or [urlsplit(BASE_URL).hostname, "localhost", "127.0.0.1"]
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
+CSRF_FAILURE_VIEW = "leitstelle.core.views.errors.csrf_failure"
 HTTPS = BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -180,6 +181,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(envstr("DATABASE_URL"), DATA_DIR)}
+if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that a worker started by a test sees the same
+    # rows; one per test run, so that parallel runs do not clobber each other.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -212,6 +217,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 WHITENOISE_USE_FINDERS = TESTING or DEBUG
