@@ -20,6 +20,7 @@ class NavEntry:
 
 NAVIGATION: list[NavEntry] = [
     NavEntry(_("Overview"), "core:dashboard", Perm.VIEW_DASHBOARD),
+    NavEntry(_("Channels"), "networks:list", Perm.VIEW_CHANNELS),
     NavEntry(_("Organisation"), "core:organisation", Perm.MANAGE_ORGANISATION, _("Administration")),
     NavEntry(_("Users"), "core:users", Perm.MANAGE_USERS, _("Administration")),
     NavEntry(_("Audit log"), "core:audit", Perm.VIEW_AUDIT, _("Administration")),

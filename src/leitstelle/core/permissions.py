@@ -20,14 +20,25 @@ class Perm(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
+    VIEW_CHANNELS = "view_channels"
+    MANAGE_CHANNELS = "manage_channels"
+    USE_EXERCISE_NETWORK = "use_exercise_network"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.APPROVER: frozenset({Perm.VIEW_DASHBOARD}),
-    Role.EDITOR: frozenset({Perm.VIEW_DASHBOARD}),
-    Role.COMMUNITY: frozenset({Perm.VIEW_DASHBOARD}),
-    Role.ANALYST: frozenset({Perm.VIEW_DASHBOARD}),
+    Role.APPROVER: frozenset(
+        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+    ),
+    Role.EDITOR: frozenset(
+        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+    ),
+    Role.COMMUNITY: frozenset(
+        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+    ),
+    Role.ANALYST: frozenset(
+        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+    ),
 }
 
 

@@ -8,3 +8,6 @@ class NetworksConfig(AppConfig):
     name = "leitstelle.networks"
     label = "networks"
     verbose_name = _("Networks")
+
+    def ready(self) -> None:
+        from leitstelle.networks import checks  # noqa: F401 (registers the checks)
