@@ -16,6 +16,12 @@ from tests.core.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Hash test passwords cheaply; PBKDF2 costs most of a second each time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(db) -> User:
     return UserFactory(username="admin", role=Role.ADMIN, with_totp=True)
