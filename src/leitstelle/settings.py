@@ -139,9 +139,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "template_partials",
     "huey.contrib.djhuey",
     "leitstelle.core",
+    "leitstelle.networks",
+    "leitstelle.networks.exercise",
 ]
 
 MIDDLEWARE = [
@@ -184,7 +187,9 @@ DATABASES = {"default": parse_database_url(envstr("DATABASE_URL"), DATA_DIR)}
 if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker started by a test sees the same
     # rows; one per test run, so that parallel runs do not clobber each other.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -217,6 +222,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
@@ -243,11 +249,20 @@ else:
     }
 WORKER_HEARTBEAT_STALE_SECONDS = envint("LEITSTELLE_WORKER_STALE_SECONDS", 180)
 
+# Bluesky: the PLC directory (did:plc documents) and a service that resolves
+# handles DNS and HTTPS do not resolve; the tests point both at a local network.
+BLUESKY_PLC_URL = envstr("LEITSTELLE_BLUESKY_PLC_URL", "https://plc.directory")
+BLUESKY_RESOLVER_URL = envstr("LEITSTELLE_BLUESKY_RESOLVER_URL", "https://public.api.bsky.app")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LEITSTELLE_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING" if TESTING else "INFO"}},
+    "loggers": {
+        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        # httpx logs every request URL at INFO; Telegram's carry the bot token.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -6,13 +6,17 @@ from django.views.static import serve
 
 from leitstelle.api import api
 from leitstelle.core.views import health
+from leitstelle.networks.urls import network_urlpatterns
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("uebungsnetz/", include("leitstelle.networks.exercise.urls")),
+    path("kanaele/", include("leitstelle.networks.urls")),
     path("", include("leitstelle.core.urls")),
 ]
+urlpatterns += network_urlpatterns(urlpatterns)
 
 if settings.DEBUG or settings.TESTING:
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
