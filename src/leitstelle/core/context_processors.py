@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from leitstelle.core.models import Organisation
-from leitstelle.core.navigation import entries_for
+from leitstelle.core.navigation import links_for
 
 
 def shell(request: HttpRequest) -> dict[str, object]:
     return {
         "organisation": Organisation.current(),
-        "navigation": entries_for(request.user),
+        "navigation": links_for(request.user, request.path),
     }
