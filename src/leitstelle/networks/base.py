@@ -210,8 +210,14 @@ class Connector:
     def publish(self, post: OutgoingPost) -> RemotePost:
         raise NotImplementedError
 
-    def find_published(self, idempotency_key: str) -> RemotePost | None:
-        """Return our post carrying `idempotency_key` if the network has it."""
+    def find_published(
+        self, idempotency_key: str, *, post: OutgoingPost | None = None
+    ) -> RemotePost | None:
+        """Return our post carrying `idempotency_key` if the network has it.
+
+        Networks that keep no key (Graph API, X, Threads) compare `post`'s
+        text with the account's recent posts instead, so pass the post.
+        """
         raise NotImplementedError
 
     def edit(self, remote_id: str, post: OutgoingPost) -> RemotePost:
