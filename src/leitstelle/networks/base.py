@@ -203,6 +203,10 @@ class Connector:
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
 
+    def unavailable_reasons(self) -> list[str]:
+        """Say in plain words what this channel cannot do (e.g. its plan)."""
+        return []
+
     def verify(self) -> Account:
         """Return the account the credentials belong to, or raise."""
         raise NotImplementedError

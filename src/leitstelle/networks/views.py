@@ -253,11 +253,11 @@ def access_form(channel: Channel) -> ChannelAccessForm:
     )
 
 
-def network_facts(kind: str) -> dict[str, Any]:
-    """Return what the kind's network allows, for the detail page's table."""
-    connector = connector_or_none(kind)
-    if connector is None:
+def network_facts(channel: Channel) -> dict[str, Any]:
+    """Return what the channel's network (and its plan) allows."""
+    if connector_or_none(channel.kind) is None:
         return {}
+    connector = channel.connector
     flags = asdict(connector.capabilities)
     return {
         "rules": connector.text_rules,
@@ -266,6 +266,7 @@ def network_facts(kind: str) -> dict[str, Any]:
         "capabilities": [
             (label, flags[name]) for name, label in CAPABILITY_LABELS.items()
         ],
+        "unavailable_reasons": connector.unavailable_reasons(),
     }
 
 
@@ -278,7 +279,7 @@ def detail(request: HttpRequest, channel_id: int) -> HttpResponse:
         "label": registry.LABELS.get(channel.kind, channel.kind),
         "can_manage": has_perm(request.user, Perm.MANAGE_CHANNELS),
         "access_form": access_form(channel),
-        **network_facts(channel.kind),
+        **network_facts(channel),
     }
     return render(request, "networks/detail.html", context)
 
