@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
     name = "leitstelle.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from leitstelle.core import checks  # noqa: F401 (registers the checks)

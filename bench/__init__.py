@@ -1,0 +1,1 @@
+"""Benchmarks: each module here has `run(size)` and prints `bench:` lines."""

@@ -1,0 +1,150 @@
+"""Appending to the hash-chained audit log, on SQLite and PostgreSQL.
+
+The figure: events per second through `record_event`, each its own
+transaction (as in the app). The ceilings, in the same run and database:
+the same rows inserted one by one without the chain (no head lock, no
+link), and the same rows in one `bulk_create`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+COUNTS = {"small": 200, "full": 2000}
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Rows for the ceilings get sequence numbers far above the chain's.
+CEILING_OFFSET = 10_000_000
+
+
+def run(size: str) -> None:
+    """Measure on SQLite, and on PostgreSQL when it answers."""
+    count = COUNTS[size]
+    with tempfile.TemporaryDirectory(prefix="leitstelle-bench-") as data_dir:
+        measure_in_child("sqlite", count, data_dir, database_url="")
+        server = postgres_server_url()
+        database = create_postgres_database(server)
+        if database is None:
+            where = urlsplit(server).netloc.rpartition("@")[2]
+            sys.stderr.write(f"# skipped PostgreSQL: nothing answers at {where}\n")
+            return
+        try:
+            measure_in_child("postgresql", count, data_dir, database_url=database)
+        finally:
+            drop_postgres_database(server, database)
+
+
+def measure_in_child(label: str, count: int, data_dir: str, database_url: str) -> None:
+    """Run `measure` in a fresh process: settings are made once per process."""
+    env = {**os.environ, "LEITSTELLE_DATA_DIR": os.path.join(data_dir, label)}
+    env.pop("LEITSTELLE_TESTING", None)
+    env.pop("LEITSTELLE_HUEY_IMMEDIATE", None)
+    env["DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-m", "bench.audit_append", label, str(count)],
+        env=env,
+        check=True,
+    )
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else POSTGRES_URL
+
+
+def create_postgres_database(server: str) -> str | None:
+    """Create a throwaway database; return its URL, or None if unreachable."""
+    import psycopg
+
+    name = f"leitstelle_bench_{os.getpid()}"
+    try:
+        with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def drop_postgres_database(server: str, database: str) -> None:
+    import psycopg
+
+    name = urlsplit(database).path.lstrip("/")
+    with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure(label: str, count: int) -> None:
+    """Migrate a fresh database, then print the figure and its ceilings."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leitstelle.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    chained = rate(count, append_chained)
+    unchained = rate(count, insert_unchained)
+    bulk = rate(count, insert_bulk)
+    name = f"core.audit_append.{label}"
+    print(f"bench: {name} = {chained} events/s", flush=True)
+    print(f"bench: {name}.unchained = {unchained} rows/s", flush=True)
+    print(f"bench: {name}.ceiling = {bulk} rows/s", flush=True)
+
+
+def rate(count: int, work) -> int:
+    started = time.perf_counter()
+    work(count)
+    return round(count / (time.perf_counter() - started))
+
+
+def details(n: int) -> dict:
+    return {"n": n, "field": "name", "old": "Dresden", "new": "Dresden-Nord"}
+
+
+def append_chained(count: int) -> None:
+    from leitstelle.core.audit import record_event, verify_chain
+
+    for n in range(count):
+        record_event(action="bench.appended", details=details(n), actor_label="bench")
+    assert verify_chain().ok, "the benchmark broke the chain"
+
+
+def row(n: int):
+    """Return an audit row shaped like `record_event`'s, outside the chain."""
+    from django.utils import timezone
+
+    from leitstelle.core.models import AuditEvent
+
+    sequence = CEILING_OFFSET + n
+    event = AuditEvent(
+        sequence=sequence,
+        created_at=timezone.now(),
+        actor_label="bench",
+        action="bench.inserted",
+        details=details(n),
+        prev_hash=hashlib.sha256(str(sequence - 1).encode()).hexdigest(),
+    )
+    event.hash = event.compute_hash()
+    return event
+
+
+def insert_unchained(count: int) -> None:
+    for n in range(count):
+        row(n).save()
+
+
+def insert_bulk(count: int) -> None:
+    from leitstelle.core.models import AuditEvent
+
+    AuditEvent.objects.bulk_create(
+        [row(count + n) for n in range(count)], batch_size=500
+    )
+
+
+if __name__ == "__main__":
+    measure(sys.argv[1], int(sys.argv[2]))
