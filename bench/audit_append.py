@@ -91,9 +91,10 @@ def measure(label: str, count: int) -> None:
     unchained = rate(count, insert_unchained)
     bulk = rate(count, insert_bulk)
     name = f"core.audit_append.{label}"
-    print(f"bench: {name} = {chained} events/s", flush=True)
-    print(f"bench: {name}.unchained = {unchained} rows/s", flush=True)
-    print(f"bench: {name}.ceiling = {bulk} rows/s", flush=True)
+    # The ceiling for appending one event at a time is inserting the same
+    # rows one at a time without the chain; a bulk insert bounds both.
+    print(f"bench: {name} = {chained} events/s (ceiling {unchained} events/s)")
+    print(f"bench: {name}.bulk = {bulk} rows/s", flush=True)
 
 
 def rate(count: int, work) -> int:

@@ -26,7 +26,9 @@ def envbool(name: str, default: bool = False) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}."
+    )
 
 
 def envint(name: str, default: int) -> int:
@@ -36,7 +38,9 @@ def envint(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}."
+        ) from None
 
 
 def envsecret(name: str) -> str:
@@ -48,7 +52,9 @@ def envsecret(name: str) -> str:
     try:
         return Path(path).read_text().strip()
     except OSError as exc:
-        raise ImproperlyConfigured(f"{name}_FILE points to {path}, which cannot be read: {exc.strerror}.") from None
+        raise ImproperlyConfigured(
+            f"{name}_FILE points to {path}, which cannot be read: {exc.strerror}."
+        ) from None
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -77,7 +83,8 @@ def parse_base_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ImproperlyConfigured(
-            f"LEITSTELLE_BASE_URL must look like https://leitstelle.example.org, not {value!r}."
+            "LEITSTELLE_BASE_URL must look like https://leitstelle.example.org, "
+            f"not {value!r}."
         )
     return value.rstrip("/")
 
@@ -107,15 +114,21 @@ def parse_database_url(value: str, data_dir: Path) -> dict:
 
 def parse_redis_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.hostname or parts.path):
-        raise ImproperlyConfigured(f"REDIS_URL must look like redis://127.0.0.1:6379/0, not {value!r}.")
+    if parts.scheme not in {"redis", "rediss", "unix"} or not (
+        parts.hostname or parts.path
+    ):
+        raise ImproperlyConfigured(
+            f"REDIS_URL must look like redis://127.0.0.1:6379/0, not {value!r}."
+        )
     return value
 
 
 DATA_DIR = prepare_data_dir(Path(envstr("LEITSTELLE_DATA_DIR", "var")).resolve())
 TESTING = envbool("LEITSTELLE_TESTING")
 DEBUG = envbool("LEITSTELLE_DEBUG")
-SECRET_KEY = envsecret("LEITSTELLE_SECRET_KEY") or generated_secret(DATA_DIR / "secret_key")
+SECRET_KEY = envsecret("LEITSTELLE_SECRET_KEY") or generated_secret(
+    DATA_DIR / "secret_key"
+)
 BASE_URL = parse_base_url(envstr("LEITSTELLE_BASE_URL", "http://127.0.0.1:8000"))
 ALLOWED_HOSTS = [
     host.strip()
@@ -195,9 +208,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
+VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": f"{VALIDATORS}.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -252,12 +269,16 @@ WORKER_HEARTBEAT_STALE_SECONDS = envint("LEITSTELLE_WORKER_STALE_SECONDS", 180)
 # Bluesky: the PLC directory (did:plc documents) and a service that resolves
 # handles DNS and HTTPS do not resolve; the tests point both at a local network.
 BLUESKY_PLC_URL = envstr("LEITSTELLE_BLUESKY_PLC_URL", "https://plc.directory")
-BLUESKY_RESOLVER_URL = envstr("LEITSTELLE_BLUESKY_RESOLVER_URL", "https://public.api.bsky.app")
+BLUESKY_RESOLVER_URL = envstr(
+    "LEITSTELLE_BLUESKY_RESOLVER_URL", "https://public.api.bsky.app"
+)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LEITSTELLE_LOG_LEVEL", "INFO")},
     "loggers": {
