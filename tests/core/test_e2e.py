@@ -31,10 +31,14 @@ def test_it_sets_up_the_second_factor_at_first_login(page: Page, live_server):
     page.get_by_role("button", name="Bestätigen").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dana")
-    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_contain_text("Protokoll")
+    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_contain_text(
+        "Protokoll"
+    )
     user = User.objects.get(username="leitung")
     assert user.has_two_factor
-    assert AuditEvent.objects.filter(action="user.two_factor_enabled", actor=user).exists()
+    assert AuditEvent.objects.filter(
+        action="user.two_factor_enabled", actor=user
+    ).exists()
 
 
 def test_it_asks_for_the_code_on_later_logins(page: Page, live_server):
@@ -65,7 +69,9 @@ def test_it_switches_the_interface_to_english(page: Page, live_server):
     UserFactory(username="redaktion", role=Role.EDITOR)
     log_in(page, live_server.url, "redaktion")
 
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="English").click()
 
-    expect(page.get_by_role("navigation", name="Main navigation")).to_contain_text("Overview")
+    expect(page.get_by_role("navigation", name="Main navigation")).to_contain_text(
+        "Overview"
+    )
     expect(page.locator("html")).to_have_attribute("lang", "en")
