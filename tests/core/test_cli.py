@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import django
 import pytest
@@ -108,7 +109,10 @@ def test_it_refuses_an_admin_name_that_is_taken(capsys):
 def test_check_runs_leitstelles_deployment_checks(capsys, settings, monkeypatch):
     monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.BASE_URL = "http://leitstelle.polizei.example"
-    assert cli.main(["check"]) == 0
+    # Browser tests leave Playwright's event loop in this thread; without the
+    # "async unsafe" escape hatch the ORM must run in a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(cli.main, ["check"]).result() == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("WARNING leitstelle.W002: ") for line in lines), lines
 
