@@ -74,7 +74,9 @@ def iter_chain(batch: int = 2000) -> Iterator[AuditEvent]:
     """Yield every entry in sequence order, a batch at a time."""
     last = 0
     while True:
-        page = list(AuditEvent.objects.filter(sequence__gt=last).order_by("sequence")[:batch])
+        page = list(
+            AuditEvent.objects.filter(sequence__gt=last).order_by("sequence")[:batch]
+        )
         if not page:
             return
         yield from page
@@ -90,9 +92,13 @@ def verify_chain() -> ChainReport:
         if event.sequence != expected_sequence:
             return ChainReport(checked, expected_sequence, "entry is missing")
         if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.sequence, "link to the previous entry does not match")
+            return ChainReport(
+                checked, event.sequence, "link to the previous entry does not match"
+            )
         if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.sequence, "content does not match its hash")
+            return ChainReport(
+                checked, event.sequence, "content does not match its hash"
+            )
         expected_prev = event.hash
         expected_sequence += 1
         checked += 1

@@ -68,8 +68,12 @@ class Unit(models.Model):
 class User(AbstractUser):
     """A member of the team; `role` decides what they may do."""
 
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ANALYST)
-    units = models.ManyToManyField(Unit, blank=True, related_name="members", verbose_name=_("units"))
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.ANALYST
+    )
+    units = models.ManyToManyField(
+        Unit, blank=True, related_name="members", verbose_name=_("units")
+    )
     totp_secret = models.CharField(max_length=64, blank=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_counter = models.BigIntegerField(default=0)
@@ -112,9 +116,13 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
 
     def __str__(self) -> str:
-        return self.email or f"{self.first_name} {self.last_name}".strip() or str(self.pk)
+        return (
+            self.email or f"{self.first_name} {self.last_name}".strip() or str(self.pk)
+        )
 
     @staticmethod
     def hash_token(token: str) -> str:
@@ -122,12 +130,18 @@ class Invitation(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.accepted_by_id is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_by_id is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class LoginAttemptQuerySet(models.QuerySet):
     def recent_failures(self, minutes: int) -> LoginAttemptQuerySet:
-        return self.filter(success=False, created_at__gte=timezone.now() - timedelta(minutes=minutes))
+        return self.filter(
+            success=False, created_at__gte=timezone.now() - timedelta(minutes=minutes)
+        )
 
 
 class LoginAttempt(models.Model):
@@ -178,7 +192,12 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(unique=True)
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=80, db_index=True)
@@ -219,10 +238,14 @@ class AuditEvent(models.Model):
             "details": self.details,
             "address": self.address,
         }
-        return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(
+            content, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        ).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.prev_hash.encode() + self.canonical_content()).hexdigest()
+        return hashlib.sha256(
+            self.prev_hash.encode() + self.canonical_content()
+        ).hexdigest()
 
 
 class AuditHead(models.Model):
@@ -248,6 +271,8 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

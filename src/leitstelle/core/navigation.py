@@ -23,7 +23,12 @@ NAVIGATION: list[NavEntry] = [
     NavEntry(_("Overview"), "core:dashboard", Perm.VIEW_DASHBOARD),
     NavEntry(_("Channels"), "networks:list", Perm.VIEW_CHANNELS),
     NavEntry(_("Exercise network"), "exercise:index", Perm.USE_EXERCISE_NETWORK),
-    NavEntry(_("Organisation"), "core:organisation", Perm.MANAGE_ORGANISATION, _("Administration")),
+    NavEntry(
+        _("Organisation"),
+        "core:organisation",
+        Perm.MANAGE_ORGANISATION,
+        _("Administration"),
+    ),
     NavEntry(_("Users"), "core:users", Perm.MANAGE_USERS, _("Administration")),
     NavEntry(_("Audit log"), "core:audit", Perm.VIEW_AUDIT, _("Administration")),
 ]

@@ -81,6 +81,8 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["kind", "name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "remote_id"],
