@@ -85,7 +85,9 @@ ACTION_LABELS = {
     "channel.access_changed": gettext_lazy("Changed who may use a channel"),
     "channel.needs_reauth": gettext_lazy("Channel needs re-authorisation"),
     "channels.keys_rotated": gettext_lazy("Re-encrypted the channels' credentials"),
-    "mastodon.app_registered": gettext_lazy("Registered Leitstelle on a Mastodon server"),
+    "mastodon.app_registered": gettext_lazy(
+        "Registered Leitstelle on a Mastodon server"
+    ),
     "exercise.account_created": gettext_lazy("Created an exercise account"),
     "exercise.comment_posted": gettext_lazy("Posted a simulated comment"),
     "exercise.scenario_replayed": gettext_lazy("Replayed an exercise scenario"),
