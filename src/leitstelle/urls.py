@@ -19,4 +19,6 @@ urlpatterns = [
 urlpatterns += network_urlpatterns(urlpatterns)
 
 if settings.DEBUG or settings.TESTING:
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(
+        path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    )

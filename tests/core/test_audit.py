@@ -57,13 +57,17 @@ def test_it_verifies_an_intact_chain():
 
 
 def test_it_verifies_the_chain_after_reading_back_from_the_database():
-    record_event(action="x", details={"when": "2026-11-25", "nested": {"b": 1, "a": [1, 2]}})
+    record_event(
+        action="x", details={"when": "2026-11-25", "nested": {"b": 1, "a": [1, 2]}}
+    )
     assert verify_chain().ok
 
 
 def test_it_names_the_first_entry_whose_content_was_changed():
     events = make_events(4)
-    tamper("UPDATE core_auditevent SET action = %s WHERE id = %s", ["forged", events[2].pk])
+    tamper(
+        "UPDATE core_auditevent SET action = %s WHERE id = %s", ["forged", events[2].pk]
+    )
     report = verify_chain()
     assert report.broken_sequence == 3
     assert report.reason == "content does not match its hash"

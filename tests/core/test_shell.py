@@ -73,7 +73,9 @@ def test_it_hides_administration_from_analysts(analyst_client):
 
 
 def test_it_ends_sessions_from_an_older_epoch(admin_client, admin_user):
-    User.objects.filter(pk=admin_user.pk).update(session_epoch=admin_user.session_epoch + 1)
+    User.objects.filter(pk=admin_user.pk).update(
+        session_epoch=admin_user.session_epoch + 1
+    )
     response = admin_client.get(reverse("core:dashboard"))
     assert response.status_code == 302
     assert SESSION_EPOCH_KEY not in admin_client.session

@@ -58,7 +58,9 @@ def raise_for_status(response: httpx.Response, network: str, reason: str = "") -
         return
     detail = reason or response.reason_phrase
     if status in (401, 403):
-        raise AuthExpired(f"{network}: access was refused ({detail}). Re-authorise the channel.")
+        raise AuthExpired(
+            f"{network}: access was refused ({detail}). Re-authorise the channel."
+        )
     if status == 429:
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         raise RateLimited(f"{network}: rate limit reached.", retry_after=wait)
@@ -75,4 +77,6 @@ def translate_transport_errors(network: str) -> Iterator[None]:
     except httpx.TimeoutException:
         raise Unavailable(f"{network} did not answer in time.") from None
     except httpx.TransportError as exc:
-        raise Unavailable(f"{network} cannot be reached ({exc.__class__.__name__}).") from None
+        raise Unavailable(
+            f"{network} cannot be reached ({exc.__class__.__name__})."
+        ) from None
