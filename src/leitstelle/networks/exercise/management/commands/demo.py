@@ -103,7 +103,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Look at {settings.BASE_URL}{account.get_absolute_url()} "
-            "(log in first); the inbox picks the comments up on its next sync."
+            "(log in first)."
         )
 
     def note(self, what: str, *, created: bool) -> None:
