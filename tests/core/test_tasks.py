@@ -11,7 +11,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from leitstelle.core import tasks
-from leitstelle.core.models import WorkerHeartbeat
+from leitstelle.core.models import LoginAttempt, WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +59,15 @@ def test_it_reports_in_when_a_worker_starts():
     assert HUEY._startup["heartbeat_on_startup"] is tasks.heartbeat_on_startup
     tasks.heartbeat_on_startup()
     assert WorkerHeartbeat.objects.filter(worker=ME).exists()
+
+
+def test_it_forgets_login_attempts_after_thirty_days():
+    old = LoginAttempt.objects.create(
+        username="kim", created_at=timezone.now() - timedelta(days=31)
+    )
+    recent = LoginAttempt.objects.create(
+        username="kim", created_at=timezone.now() - timedelta(days=29)
+    )
+    assert tasks.prune_login_attempts()() == 1
+    assert list(LoginAttempt.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not LoginAttempt.objects.filter(pk=old.pk).exists()

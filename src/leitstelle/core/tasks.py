@@ -10,7 +10,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task
 
-from leitstelle.core.models import WorkerHeartbeat
+from leitstelle.core.models import LoginAttempt, WorkerHeartbeat
 
 # Rows of workers that stopped long ago are removed by the next heartbeat.
 FORGET_WORKERS_AFTER = timedelta(days=7)
@@ -40,3 +40,21 @@ def record_heartbeat() -> str:
 def heartbeat_on_startup() -> None:
     """Report in as soon as a worker starts, not only after a minute."""
     beat()
+
+
+# Login attempts only matter for lockouts (minutes); the audit log keeps the
+# lasting record of failed logins.
+FORGET_LOGIN_ATTEMPTS_AFTER = timedelta(days=30)
+
+
+def forget_old_login_attempts() -> int:
+    """Delete login attempts older than the retention period; return count."""
+    cutoff = timezone.now() - FORGET_LOGIN_ATTEMPTS_AFTER
+    deleted, _ = LoginAttempt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+@db_periodic_task(crontab(minute="17", hour="3"))
+def prune_login_attempts() -> int:
+    """Run the nightly clean-up of old login attempts."""
+    return forget_old_login_attempts()
