@@ -157,6 +157,7 @@ def test_it_saves_names_role_and_units(admin_client, admin_user):
             "email": "kim.neu@polizei.example",
             "role": "approver",
             "units": [unit.pk],
+            "current_password": PASSWORD,
         },
         follow=True,
     )
@@ -192,8 +193,37 @@ def test_it_refuses_an_invalid_email(admin_client):
     assert "Enter a valid email address." in response.text
 
 
+def test_it_asks_for_the_password_before_changing_a_role(admin_client):
+    user = UserFactory(role=Role.EDITOR)
+    response = admin_client.post(edit_url(user), {"role": "admin"})
+    assert "Enter your password to change the role." in response.text
+    user.refresh_from_db()
+    assert user.role == Role.EDITOR
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_refuses_a_role_change_with_a_wrong_password(admin_client, admin_user):
+    user = UserFactory(role=Role.EDITOR)
+    response = admin_client.post(
+        edit_url(user), {"role": "admin", "current_password": "falsch"}
+    )
+    assert "The password is not correct." in response.text
+    user.refresh_from_db()
+    assert user.role == Role.EDITOR
+    assert last_event("user.password_confirmation_failed").actor == admin_user
+
+
+def test_it_changes_names_without_the_password(admin_client):
+    user = UserFactory(role=Role.EDITOR)
+    admin_client.post(edit_url(user), {"first_name": "Jo", "role": "editor"})
+    user.refresh_from_db()
+    assert user.first_name == "Jo"
+
+
 def test_it_refuses_to_demote_the_last_admin(admin_client, admin_user):
-    response = admin_client.post(edit_url(admin_user), {"role": "analyst"})
+    response = admin_client.post(
+        edit_url(admin_user), {"role": "analyst", "current_password": PASSWORD}
+    )
     assert "admin is the last active admin." in response.text
     admin_user.refresh_from_db()
     assert admin_user.role == Role.ADMIN

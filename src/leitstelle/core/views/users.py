@@ -21,7 +21,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.middleware import HtmxDetails
 
-from leitstelle.core import services
+from leitstelle.core import authentication, services
 from leitstelle.core.forms.admin import InviteForm, UserFilterForm, UserForm
 from leitstelle.core.models import Invitation, User
 from leitstelle.core.permissions import Perm, require_perm
@@ -124,10 +124,13 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         form = _user_form(user)
     else:
         form = UserForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and _confirmed_role_change(request, user, form):
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k != "current_password"
+            }
             try:
                 services.update_user(
-                    user=user, actor=request.user, request=request, **form.cleaned_data
+                    user=user, actor=request.user, request=request, **data
                 )
             except services.ServiceError as exc:
                 user.refresh_from_db()
@@ -136,6 +139,27 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 messages.success(request, _("The changes have been saved."))
                 return redirect("core:user_edit", user_id=user.pk)
     return render(request, "core/users/edit.html", {"member": user, "form": form})
+
+
+def _confirmed_role_change(request: HttpRequest, user: User, form: UserForm) -> bool:
+    """Ask for the actor's password before a role changes ("sudo mode")."""
+    if form.cleaned_data["role"] == user.role:
+        return True
+    password = form.cleaned_data["current_password"]
+    if not password:
+        form.add_error("current_password", _("Enter your password to change the role."))
+        return False
+    try:
+        authentication.confirm_password(
+            user=request.user, password=password, request=request
+        )
+    except authentication.WrongPassword:
+        form.add_error("current_password", _("The password is not correct."))
+        return False
+    except authentication.LoginRefused as exc:
+        form.add_error("current_password", str(exc))
+        return False
+    return True
 
 
 def _user_action(
