@@ -366,3 +366,15 @@ def test_the_exercise_network_connects_through_the_same_service(admin_user):
     )
     assert saved.handle == account.handle
     assert saved.name == "Polizei Übung"
+
+
+def test_it_keeps_a_channel_whose_comments_are_records(admin_user):
+    from tests.inbox.factories import InteractionFactory
+
+    item = InteractionFactory()
+    channel = item.channel
+    with pytest.raises(services.ChannelError) as caught:
+        services.disconnect_channel(channel=channel, actor=admin_user)
+    assert "Pause it instead" in caught.value.message
+    assert Channel.objects.filter(pk=channel.pk).exists()
+    assert not AuditEvent.objects.filter(action="channel.disconnected").exists()

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -267,7 +267,11 @@ def resume_channel(
 def disconnect_channel(
     *, channel: Channel, actor: User, request: HttpRequest | None = None
 ) -> None:
-    """Delete the channel together with its credentials."""
+    """Delete the channel together with its credentials.
+
+    A channel whose comments are kept as records (inbox items) is not deleted:
+    pausing it stops all traffic and keeps the history.
+    """
     record_event(
         action="channel.disconnected",
         actor=actor,
@@ -275,7 +279,16 @@ def disconnect_channel(
         details={"kind": channel.kind, "handle": channel.handle},
         request=request,
     )
-    channel.delete()
+    try:
+        with transaction.atomic():
+            channel.delete()
+    except ProtectedError:
+        raise ChannelError(
+            _(
+                "This channel cannot be removed because its comments and messages"
+                " are kept as records. Pause it instead to stop all traffic."
+            )
+        ) from None
 
 
 def record_channel_error(*, channel: Channel, error: ConnectorError) -> Channel:

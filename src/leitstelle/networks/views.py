@@ -388,6 +388,14 @@ def resume(request: HttpRequest, channel_id: int) -> HttpResponse:
 def disconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = managed_channel(channel_id)
     name = channel.name
-    services.disconnect_channel(channel=channel, actor=request.user, request=request)  # type: ignore[arg-type]
+    try:
+        services.disconnect_channel(
+            channel=channel,
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
+    except services.ChannelError as exc:
+        messages.error(request, exc.message)
+        return redirect("networks:detail", channel_id=channel.pk)
     messages.success(request, _("“%(name)s” has been disconnected.") % {"name": name})
     return redirect("networks:list")
