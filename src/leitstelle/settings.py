@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "leitstelle.core",
     "leitstelle.networks",
     "leitstelle.networks.exercise",
+    "leitstelle.inbox",
 ]
 
 MIDDLEWARE = [

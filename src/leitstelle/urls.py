@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("uebungsnetz/", include("leitstelle.networks.exercise.urls")),
     path("kanaele/", include("leitstelle.networks.urls")),
+    path("posteingang/", include("leitstelle.inbox.urls")),
     path("", include("leitstelle.core.urls")),
 ]
 urlpatterns += network_urlpatterns(urlpatterns)

@@ -21,6 +21,7 @@ class NavEntry:
 
 NAVIGATION: list[NavEntry] = [
     NavEntry(_("Overview"), "core:dashboard", Perm.VIEW_DASHBOARD),
+    NavEntry(_("Inbox"), "inbox:list", Perm.VIEW_INBOX),
     NavEntry(_("Channels"), "networks:list", Perm.VIEW_CHANNELS),
     NavEntry(_("Exercise network"), "exercise:index", Perm.USE_EXERCISE_NETWORK),
     NavEntry(

@@ -1,4 +1,18 @@
-"""What each role may do, enforced in every view and API call."""
+"""What each role may do, enforced in every view and API call.
+
+The inbox: every role may read it (VIEW_INBOX), limited to the channels the
+user sees. Working it (WORK_INBOX: reply, hide, assign, internal notes) is
+for community managers and admins only; approvers, editors and analysts
+read along.
+
+| role      | VIEW_INBOX | WORK_INBOX |
+|-----------|------------|------------|
+| admin     | yes        | yes        |
+| approver  | yes        | no         |
+| editor    | yes        | no         |
+| community | yes        | yes        |
+| analyst   | yes        | no         |
+"""
 
 from __future__ import annotations
 
@@ -23,21 +37,44 @@ class Perm(StrEnum):
     VIEW_CHANNELS = "view_channels"
     MANAGE_CHANNELS = "manage_channels"
     USE_EXERCISE_NETWORK = "use_exercise_network"
+    VIEW_INBOX = "view_inbox"
+    WORK_INBOX = "work_inbox"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.APPROVER: frozenset(
-        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+        {
+            Perm.VIEW_DASHBOARD,
+            Perm.VIEW_CHANNELS,
+            Perm.USE_EXERCISE_NETWORK,
+            Perm.VIEW_INBOX,
+        }
     ),
     Role.EDITOR: frozenset(
-        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+        {
+            Perm.VIEW_DASHBOARD,
+            Perm.VIEW_CHANNELS,
+            Perm.USE_EXERCISE_NETWORK,
+            Perm.VIEW_INBOX,
+        }
     ),
     Role.COMMUNITY: frozenset(
-        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+        {
+            Perm.VIEW_DASHBOARD,
+            Perm.VIEW_CHANNELS,
+            Perm.USE_EXERCISE_NETWORK,
+            Perm.VIEW_INBOX,
+            Perm.WORK_INBOX,
+        }
     ),
     Role.ANALYST: frozenset(
-        {Perm.VIEW_DASHBOARD, Perm.VIEW_CHANNELS, Perm.USE_EXERCISE_NETWORK}
+        {
+            Perm.VIEW_DASHBOARD,
+            Perm.VIEW_CHANNELS,
+            Perm.USE_EXERCISE_NETWORK,
+            Perm.VIEW_INBOX,
+        }
     ),
 }
 

@@ -102,8 +102,7 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            f"Look at {settings.BASE_URL}{account.get_absolute_url()} "
-            "(log in first)."
+            f"Look at {settings.BASE_URL}{account.get_absolute_url()} (log in first)."
         )
 
     def note(self, what: str, *, created: bool) -> None:

@@ -1,0 +1,113 @@
+"""Inbox pages: the filtered list and one thread with its context."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.middleware import HtmxDetails
+
+from leitstelle.core.audit import record_event
+from leitstelle.core.permissions import Perm, has_perm, require_perm
+from leitstelle.inbox import queries, rendering
+from leitstelle.inbox.forms import InboxFilterForm, NoteForm
+from leitstelle.inbox.models import Interaction, InternalNote
+
+LIST = "inbox/list.html"
+THREAD_LIMIT = 500
+HISTORY_LIMIT = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_safe
+@require_perm(Perm.VIEW_INBOX)
+def interaction_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET, user=request.user)
+    visible = queries.visible_interactions(request.user)
+    filters = form.filters()
+    matching = queries.filter_interactions(visible, user=request.user, **filters)
+    page = queries.keyset_page(
+        matching, before=request.GET.get("before"), after=request.GET.get("after")
+    )
+    q = filters.get("q", "")
+    context = {
+        "form": form,
+        "page": page,
+        "entries": rendering.entries(page.items, q),
+        "filtered": bool(filters),
+        "urgent_priority": queries.URGENT_PRIORITY,
+    }
+    partial = request.htmx and not request.htmx.boosted
+    response = render(request, f"{LIST}#results" if partial else LIST, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_safe
+@require_perm(Perm.VIEW_INBOX)
+def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(
+        queries.visible_interactions(request.user).select_related(
+            "channel", "author", "assignee"
+        ),
+        pk=pk,
+    )
+    return render(request, "inbox/thread.html", thread_context(request, item))
+
+
+def thread_context(request: HttpRequest, item: Interaction, **extra: object) -> dict:
+    """Return the conversation around `item`, its history and its notes."""
+    thread = (
+        Interaction.objects.filter(channel=item.channel, thread_key=item.thread_key)
+        .select_related("author")
+        .prefetch_related("revisions")
+        .order_by("remote_created_at", "id")[:THREAD_LIMIT]
+    )
+    earlier = Interaction.objects.filter(author=item.author).exclude(pk=item.pk)
+    counts = earlier.aggregate(
+        total=Count("id"), hidden=Count("id", filter=Q(hidden_at__isnull=False))
+    )
+    return {
+        "item": item,
+        "thread": thread,
+        "history": earlier.order_by("-remote_created_at", "-id")[:HISTORY_LIMIT],
+        "history_counts": counts,
+        "notes": item.notes.select_related("author"),
+        "can_work": has_perm(request.user, Perm.WORK_INBOX),
+        "note_form": NoteForm(),
+        **extra,
+    }
+
+
+@require_POST
+@require_perm(Perm.WORK_INBOX)
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(
+        queries.visible_interactions(request.user).select_related("channel", "author"),
+        pk=pk,
+    )
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        context = thread_context(request, item, note_form=form)
+        return render(request, "inbox/thread.html", context, status=400)
+    with transaction.atomic():
+        note = InternalNote.objects.create(
+            interaction=item, author=request.user, text=form.cleaned_data["text"]
+        )
+        record_event(
+            action="inbox.note_added",
+            actor=request.user,
+            target=item,
+            details={"note": note.pk},
+            request=request,
+        )
+    messages.success(request, _("The note was added."))
+    return redirect("inbox:detail", pk=item.pk)
