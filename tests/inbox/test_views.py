@@ -136,7 +136,8 @@ def test_it_reports_invalid_filters_and_keeps_the_valid_ones(admin_client) -> No
         LIST, {"status": "open", "date_from": "2026-02-02", "date_to": "2026-01-01"}
     )
     assert response.status_code == 200, "invalid filter broke the page"
-    assert "The end lies before the start." in response.text, "no error shown"
+    assert response.context["form"].errors["date_to"], "no error on the end date"
+    assert 'role="alert"' in response.text, "no error shown"
     assert "Geschlossen" not in response.text, "valid status filter dropped"
 
 

@@ -19,7 +19,10 @@ NOTE_MAX_LENGTH = 5000
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.none(), required=False
+        label=_("Channel"),
+        queryset=Channel.objects.none(),
+        required=False,
+        empty_label="—",
     )
     network = forms.ChoiceField(label=_("Network"), required=False)
     status = forms.ChoiceField(
