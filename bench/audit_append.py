@@ -34,7 +34,7 @@ def run(size: str) -> None:
             sys.stderr.write(f"# skipped PostgreSQL: nothing answers at {where}\n")
             return
         try:
-            measure_in_child("postgresql", count, data_dir, database_url=database)
+            measure_in_child("postgres", count, data_dir, database_url=database)
         finally:
             drop_postgres_database(server, database)
 
