@@ -35,10 +35,12 @@ def record_event(
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user  # type: ignore[assignment]
     with transaction.atomic():
-        AuditHead.objects.get_or_create(pk=1)
         # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
         # before the head is read, so concurrent writers queue up here.
-        AuditHead.objects.filter(pk=1).update(sequence=models.F("sequence") + 1)
+        advance = AuditHead.objects.filter(pk=1)
+        if not advance.update(sequence=models.F("sequence") + 1):
+            AuditHead.objects.get_or_create(pk=1)
+            advance.update(sequence=models.F("sequence") + 1)
         head = AuditHead.objects.select_for_update().get(pk=1)
         event = AuditEvent(
             sequence=head.sequence,

@@ -11,12 +11,16 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leitstelle.core.audit import record_event
+from leitstelle.core.models import User
 from leitstelle.inbox.ingest import IngestResult, ingest_page
-from leitstelle.inbox.models import Interaction
+from leitstelle.inbox.models import Interaction, InternalNote
 from leitstelle.networks.base import ConnectorError
 from leitstelle.networks.models import Channel, ChannelStatus
 from leitstelle.networks.services import record_channel_error
@@ -85,3 +89,25 @@ def mark_deleted_on_network(*, channel: Channel, remote_ids: Iterable[str]) -> i
         remote_id__in=list(remote_ids),
         deleted_on_network_at__isnull=True,
     ).update(deleted_on_network_at=timezone.now(), updated_at=timezone.now())
+
+
+@transaction.atomic
+def add_note(
+    *,
+    interaction: Interaction,
+    author: User,
+    text: str,
+    request: HttpRequest | None = None,
+) -> InternalNote:
+    """Add an internal note to an item; notes are never sent to the network."""
+    note = InternalNote.objects.create(
+        interaction=interaction, author=author, text=text
+    )
+    record_event(
+        action="inbox.note_added",
+        actor=author,
+        target=interaction,
+        details={"note": note.pk},
+        request=request,
+    )
+    return note

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,11 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
-from leitstelle.core.audit import record_event
 from leitstelle.core.permissions import Perm, has_perm, require_perm
-from leitstelle.inbox import queries, rendering
+from leitstelle.inbox import queries, rendering, services
 from leitstelle.inbox.forms import InboxFilterForm, NoteForm
-from leitstelle.inbox.models import Interaction, InternalNote
+from leitstelle.inbox.models import Interaction
 
 LIST = "inbox/list.html"
 THREAD_LIMIT = 500
@@ -98,16 +96,11 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = thread_context(request, item, note_form=form)
         return render(request, "inbox/thread.html", context, status=400)
-    with transaction.atomic():
-        note = InternalNote.objects.create(
-            interaction=item, author=request.user, text=form.cleaned_data["text"]
-        )
-        record_event(
-            action="inbox.note_added",
-            actor=request.user,
-            target=item,
-            details={"note": note.pk},
-            request=request,
-        )
+    services.add_note(
+        interaction=item,
+        author=request.user,  # type: ignore[arg-type]
+        text=form.cleaned_data["text"],
+        request=request,
+    )
     messages.success(request, _("The note was added."))
     return redirect("inbox:detail", pk=item.pk)
