@@ -262,3 +262,12 @@ def test_it_links_an_item_to_the_list_of_its_post(admin_client: Client) -> None:
     InteractionFactory(root_post="post 7&x")
     response = admin_client.get(LIST)
     assert f'href="{LIST}?root_post=post+7%26x"' in response.text, "no post link"
+
+
+def test_it_says_when_an_author_writes_for_the_first_time(admin_client) -> None:
+    item = InteractionFactory()
+    response = admin_client.get(reverse("inbox:detail", args=[item.pk]))
+    assert (
+        "Dies ist der erste Beitrag dieser Person auf diesem Kanal."
+        in response.content.decode()
+    )
