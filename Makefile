@@ -36,7 +36,7 @@ bench: $(VENV)/.installed-run
 # so `make run` needs no gettext.
 messages: $(VENV)/.installed-run gettext
 	cd src/leitstelle && LEITSTELLE_DATA_DIR=$(CURDIR)/var \
-		$(CURDIR)/$(BIN)/leitstelle makemessages -l de --ignore 'static/*'
+		$(CURDIR)/$(BIN)/leitstelle makemessages -l de --no-obsolete --ignore 'static/*' --ignore '*/migrations/*' --ignore 'var/*'
 	cd src/leitstelle && LEITSTELLE_DATA_DIR=$(CURDIR)/var \
 		$(CURDIR)/$(BIN)/leitstelle compilemessages
 
