@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
-import tempfile
 import time
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.databases import run_on_each
 
 COUNTS = {"small": 200, "full": 2000}
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Rows for the ceilings get sequence numbers far above the chain's.
 CEILING_OFFSET = 10_000_000
 
@@ -25,57 +23,7 @@ CEILING_OFFSET = 10_000_000
 def run(size: str) -> None:
     """Measure on SQLite, and on PostgreSQL when it answers."""
     count = COUNTS[size]
-    with tempfile.TemporaryDirectory(prefix="leitstelle-bench-") as data_dir:
-        measure_in_child("sqlite", count, data_dir, database_url="")
-        server = postgres_server_url()
-        database = create_postgres_database(server)
-        if database is None:
-            where = urlsplit(server).netloc.rpartition("@")[2]
-            sys.stderr.write(f"# skipped PostgreSQL: nothing answers at {where}\n")
-            return
-        try:
-            measure_in_child("postgres", count, data_dir, database_url=database)
-        finally:
-            drop_postgres_database(server, database)
-
-
-def measure_in_child(label: str, count: int, data_dir: str, database_url: str) -> None:
-    """Run `measure` in a fresh process: settings are made once per process."""
-    env = {**os.environ, "LEITSTELLE_DATA_DIR": os.path.join(data_dir, label)}
-    env.pop("LEITSTELLE_TESTING", None)
-    env.pop("LEITSTELLE_HUEY_IMMEDIATE", None)
-    env["DATABASE_URL"] = database_url
-    subprocess.run(
-        [sys.executable, "-m", "bench.audit_append", label, str(count)],
-        env=env,
-        check=True,
-    )
-
-
-def postgres_server_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else POSTGRES_URL
-
-
-def create_postgres_database(server: str) -> str | None:
-    """Create a throwaway database; return its URL, or None if unreachable."""
-    import psycopg
-
-    name = f"leitstelle_bench_{os.getpid()}"
-    try:
-        with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return None
-    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-
-
-def drop_postgres_database(server: str, database: str) -> None:
-    import psycopg
-
-    name = urlsplit(database).path.lstrip("/")
-    with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_on_each("bench.audit_append", sqlite=count, postgres=count, label="postgres")
 
 
 def measure(label: str, count: int) -> None:

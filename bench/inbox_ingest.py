@@ -15,13 +15,8 @@ import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from bench.audit_append import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_server_url,
-)
+from bench.databases import run_on_each
 
 COUNTS = {"small": 10_000, "full": 100_000}
 PAGE = 500
@@ -32,36 +27,8 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 def run(size: str) -> None:
     """Measure on SQLite, and on PostgreSQL when it answers."""
-    import tempfile
-
     count = COUNTS[size]
-    with tempfile.TemporaryDirectory(prefix="leitstelle-bench-") as data_dir:
-        measure_in_child("sqlite", count, data_dir, database_url="")
-        server = postgres_server_url()
-        database = create_postgres_database(server)
-        if database is None:
-            where = urlsplit(server).netloc.rpartition("@")[2]
-            sys.stderr.write(f"# skipped PostgreSQL: nothing answers at {where}\n")
-            return
-        try:
-            measure_in_child("postgres", count, data_dir, database_url=database)
-        finally:
-            drop_postgres_database(server, database)
-
-
-def measure_in_child(label: str, count: int, data_dir: str, database_url: str) -> None:
-    """Run `measure` in a fresh process: settings are made once per process."""
-    import subprocess
-
-    env = {**os.environ, "LEITSTELLE_DATA_DIR": os.path.join(data_dir, label)}
-    env.pop("LEITSTELLE_TESTING", None)
-    env.pop("LEITSTELLE_HUEY_IMMEDIATE", None)
-    env["DATABASE_URL"] = database_url
-    subprocess.run(
-        [sys.executable, "-m", "bench.inbox_ingest", label, str(count)],
-        env=env,
-        check=True,
-    )
+    run_on_each("bench.inbox_ingest", sqlite=count, postgres=count, label="postgres")
 
 
 def measure(label: str, count: int) -> None:

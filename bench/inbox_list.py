@@ -14,16 +14,10 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
-from bench.audit_append import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_server_url,
-)
+from bench.databases import run_on_each
 
 COUNTS = {
     "small": {"sqlite": 10_000, "postgresql": 100_000},
@@ -51,30 +45,12 @@ OLDER = re.compile(r"before=([0-9]+\.[0-9]+)")
 def run(size: str) -> None:
     """Measure on SQLite, and on PostgreSQL when it answers."""
     counts = COUNTS[size]
-    with tempfile.TemporaryDirectory(prefix="leitstelle-bench-") as data_dir:
-        in_child("sqlite", counts["sqlite"], data_dir, "")
-        server = postgres_server_url()
-        database = create_postgres_database(server)
-        if database is None:
-            where = urlsplit(server).netloc.rpartition("@")[2]
-            sys.stderr.write(f"# skipped PostgreSQL: nothing answers at {where}\n")
-            return
-        try:
-            in_child("postgresql", counts["postgresql"], data_dir, database)
-        finally:
-            drop_postgres_database(server, database)
-
-
-def in_child(vendor: str, count: int, data_dir: str, database_url: str) -> None:
-    """Run `measure` in a fresh process: settings are made once per process."""
-    import subprocess
-
-    env = {**os.environ, "LEITSTELLE_DATA_DIR": os.path.join(data_dir, vendor)}
-    env.pop("LEITSTELLE_TESTING", None)
-    env.pop("LEITSTELLE_HUEY_IMMEDIATE", None)
-    env["DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "bench.inbox_list", vendor, str(count)]
-    subprocess.run(command, env=env, check=True)
+    run_on_each(
+        "bench.inbox_list",
+        sqlite=counts["sqlite"],
+        postgres=counts["postgresql"],
+        label="postgresql",
+    )
 
 
 def measure(vendor: str, count: int) -> None:
