@@ -40,6 +40,7 @@ from leitstelle.networks.base import (
     Media,
     Quarantined,
     RateLimited,
+    RemotePost,
     Unavailable,
 )
 
@@ -184,6 +185,19 @@ def parse_time(value: Any) -> datetime:
         raise ValueError(f"not a time: {value!r}")
     moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
     return moment.astimezone(UTC)
+
+
+def remote_post(body: dict[str, Any]) -> RemotePost:
+    """Return the published post Graph describes by id, permalink, timestamp."""
+    try:
+        published = parse_time(body.get("timestamp"))
+    except ValueError:
+        published = None
+    return RemotePost(
+        remote_id=str(body["id"]),
+        url=str(body.get("permalink") or ""),
+        published_at=published,
+    )
 
 
 def unix_time(value: Any) -> datetime | None:

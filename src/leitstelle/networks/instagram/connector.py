@@ -164,7 +164,9 @@ class Instagram(Connector):
                     f"{self.user_id}/media_publish", data={"creation_id": container}
                 )["id"]
             )
-        return self._remote(self.graph.get(media_id, fields="id,permalink,timestamp"))
+        return meta.remote_post(
+            self.graph.get(media_id, fields="id,permalink,timestamp")
+        )
 
     def _container(self, data: dict[str, str]) -> str:
         container = str(
@@ -174,17 +176,6 @@ class Instagram(Connector):
         )
         meta.wait_until_ready(self.graph, container, field="status_code")
         return container
-
-    def _remote(self, media: dict[str, Any]) -> RemotePost:
-        try:
-            published = meta.parse_time(media.get("timestamp"))
-        except ValueError:
-            published = None
-        return RemotePost(
-            remote_id=str(media["id"]),
-            url=str(media.get("permalink") or ""),
-            published_at=published,
-        )
 
     def find_published(
         self, idempotency_key: str, *, post: OutgoingPost | None = None
@@ -197,7 +188,7 @@ class Instagram(Connector):
         found = meta.find_own_post(
             meta.page_items(body), post.text, text_key="caption", time_key="timestamp"
         )
-        return None if found is None else self._remote(found)
+        return None if found is None else meta.remote_post(found)
 
     def delete(self, remote_id: str) -> None:
         """Delete a post; Meta allows it for accounts linked via Facebook Login."""

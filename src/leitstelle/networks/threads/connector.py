@@ -121,7 +121,7 @@ class Threads(Connector):
             published = self.graph.post(
                 "me/threads_publish", data={"creation_id": container}
             )
-        return self._remote(
+        return meta.remote_post(
             self.graph.get(str(published["id"]), fields="id,permalink,timestamp")
         )
 
@@ -135,17 +135,6 @@ class Threads(Connector):
             meta.wait_until_ready(self.graph, container, field="status")
         return container
 
-    def _remote(self, body: dict[str, Any]) -> RemotePost:
-        try:
-            published = meta.parse_time(body.get("timestamp"))
-        except ValueError:
-            published = None
-        return RemotePost(
-            remote_id=str(body["id"]),
-            url=str(body.get("permalink") or ""),
-            published_at=published,
-        )
-
     def find_published(
         self, idempotency_key: str, *, post: OutgoingPost | None = None
     ) -> RemotePost | None:
@@ -157,7 +146,7 @@ class Threads(Connector):
         found = meta.find_own_post(
             meta.page_items(body), post.text, text_key="text", time_key="timestamp"
         )
-        return None if found is None else self._remote(found)
+        return None if found is None else meta.remote_post(found)
 
     def delete(self, remote_id: str) -> None:
         self.graph.delete(remote_id)
