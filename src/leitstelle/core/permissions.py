@@ -12,6 +12,18 @@ read along.
 | editor    | yes        | no         |
 | community | yes        | yes        |
 | analyst   | yes        | no         |
+
+Publishing: everyone reads posts and the calendar (VIEW_POSTS); editors and
+approvers write them (COMPOSE_POSTS); approvers and admins approve
+(APPROVE_POSTS), never their own post (enforced in publishing.services).
+
+| role      | VIEW_POSTS | COMPOSE_POSTS | APPROVE_POSTS |
+|-----------|------------|---------------|---------------|
+| admin     | yes        | yes           | yes           |
+| approver  | yes        | yes           | yes           |
+| editor    | yes        | yes           | no            |
+| community | yes        | no            | no            |
+| analyst   | yes        | no            | no            |
 """
 
 from __future__ import annotations
@@ -39,6 +51,9 @@ class Perm(StrEnum):
     USE_EXERCISE_NETWORK = "use_exercise_network"
     VIEW_INBOX = "view_inbox"
     WORK_INBOX = "work_inbox"
+    VIEW_POSTS = "view_posts"
+    COMPOSE_POSTS = "compose_posts"
+    APPROVE_POSTS = "approve_posts"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -49,6 +64,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CHANNELS,
             Perm.USE_EXERCISE_NETWORK,
             Perm.VIEW_INBOX,
+            Perm.VIEW_POSTS,
+            Perm.COMPOSE_POSTS,
+            Perm.APPROVE_POSTS,
         }
     ),
     Role.EDITOR: frozenset(
@@ -57,6 +75,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CHANNELS,
             Perm.USE_EXERCISE_NETWORK,
             Perm.VIEW_INBOX,
+            Perm.VIEW_POSTS,
+            Perm.COMPOSE_POSTS,
         }
     ),
     Role.COMMUNITY: frozenset(
@@ -66,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.USE_EXERCISE_NETWORK,
             Perm.VIEW_INBOX,
             Perm.WORK_INBOX,
+            Perm.VIEW_POSTS,
         }
     ),
     Role.ANALYST: frozenset(
@@ -74,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CHANNELS,
             Perm.USE_EXERCISE_NETWORK,
             Perm.VIEW_INBOX,
+            Perm.VIEW_POSTS,
         }
     ),
 }

@@ -37,6 +37,8 @@ class Author(models.Model):
     profile_url = models.URLField(max_length=1000, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    muted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("author")
@@ -99,8 +101,13 @@ class Interaction(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_interactions",
     )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    deleted_by_us_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # When the first answer is due by the service level of the priority;
+    # null once answered or closed. The "overdue" view filters on it.
+    response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -222,3 +229,177 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+
+class Snapshot(models.Model):
+    """An item's full raw state, preserved before it is hidden or deleted.
+
+    Snapshots are evidence: raw-payload retention never touches them.
+    """
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.PROTECT, related_name="snapshots"
+    )
+    action = models.CharField(_("action"), max_length=20)
+    text = models.TextField(blank=True)
+    author = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    sha256 = models.CharField(max_length=64)
+    taken_at = models.DateTimeField(auto_now_add=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.interaction_id} {self.action} @ {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyStatus(models.TextChoices):
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Reply(models.Model):
+    """Our answer to an interaction, sent through the network's API."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.PROTECT, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("reply"))
+    saved_reply = models.ForeignKey(
+        "SavedReply", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ReplyStatus.choices,
+        default=ReplyStatus.SENDING,
+    )
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    remote_id = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+
+    def __str__(self) -> str:
+        return f"{self.interaction_id}: {self.text[:60]}"
+
+
+class Presence(models.Model):
+    """Who has a thread open (and is typing), for collision warnings."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    typing_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("presence")
+        verbose_name_plural = _("presences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction", "user"], name="inbox_presence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.interaction_id}"
+
+
+def default_response_minutes() -> dict[str, int]:
+    """Target first-response minutes per priority (0 normal … 3 urgent)."""
+    return {"0": 24 * 60, "1": 8 * 60, "2": 2 * 60, "3": 30}
+
+
+class InboxSettings(models.Model):
+    """Service levels and retention of the inbox; one row (pk=1)."""
+
+    response_minutes = models.JSONField(default=default_response_minutes)
+    raw_retention_days = models.PositiveIntegerField(
+        _("keep raw payloads (days)"), default=180
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("inbox settings")
+        verbose_name_plural = _("inbox settings")
+
+    def __str__(self) -> str:
+        return "inbox settings"
+
+    @classmethod
+    def current(cls) -> InboxSettings:
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class SavedView(models.Model):
+    """A user's own named filter of the inbox (a query string)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], name="inbox_saved_view_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CachedMedia(models.Model):
+    """A remote avatar or media file fetched once and served by us.
+
+    The file lives under DATA_DIR/media-cache/<key[:2]>/<key>; the key is the
+    SHA-256 of the URL. Opening the inbox never contacts a third party.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    url = models.URLField(max_length=1000)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cached media")
+        verbose_name_plural = _("cached media")
+
+    def __str__(self) -> str:
+        return self.url

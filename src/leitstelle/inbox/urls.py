@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leitstelle.inbox import views
+from leitstelle.inbox.views import listing, thread
 
 app_name = "inbox"
 
 urlpatterns = [
-    path("", views.interaction_list, name="list"),
-    path("<int:pk>/", views.interaction_detail, name="detail"),
-    path("<int:pk>/notiz/", views.add_note, name="add_note"),
+    path("", listing.interaction_list, name="list"),
+    path("<int:pk>/", thread.interaction_detail, name="detail"),
+    path("<int:pk>/notiz/", thread.add_note, name="add_note"),
 ]

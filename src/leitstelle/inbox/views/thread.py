@@ -1,4 +1,4 @@
-"""Inbox pages: the filtered list and one thread with its context."""
+"""One thread with its context, and internal notes on it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
 from leitstelle.core.permissions import Perm, has_perm, require_perm
-from leitstelle.inbox import queries, rendering, services
-from leitstelle.inbox.forms import InboxFilterForm, NoteForm
+from leitstelle.inbox import queries, services
+from leitstelle.inbox.forms import NoteForm
 from leitstelle.inbox.models import Interaction
 
 LIST = "inbox/list.html"
@@ -23,30 +22,6 @@ HISTORY_LIMIT = 20
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-@require_safe
-@require_perm(Perm.VIEW_INBOX)
-def interaction_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = InboxFilterForm(request.GET, user=request.user)
-    visible = queries.visible_interactions(request.user)
-    filters = form.filters()
-    matching = queries.filter_interactions(visible, user=request.user, **filters)
-    page = queries.keyset_page(
-        matching, before=request.GET.get("before"), after=request.GET.get("after")
-    )
-    q = filters.get("q", "")
-    context = {
-        "form": form,
-        "page": page,
-        "entries": rendering.entries(page.items, q),
-        "filtered": bool(filters),
-        "urgent_priority": queries.URGENT_PRIORITY,
-    }
-    partial = request.htmx and not request.htmx.boosted
-    response = render(request, f"{LIST}#results" if partial else LIST, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 @require_safe

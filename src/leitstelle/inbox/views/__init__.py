@@ -1,0 +1,1 @@
+"""Inbox views, one module per job; urls.py names them."""
