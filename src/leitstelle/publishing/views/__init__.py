@@ -1,0 +1,1 @@
+"""Publishing views, one module per job; urls.py names them."""
