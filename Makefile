@@ -11,7 +11,7 @@ LINTED = src tests bench
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test lint format bench messages clean browser gettext
+.PHONY: run test lint format bench messages clean browser gettext seed-model
 
 run: $(VENV)/.installed-run
 	$(BIN)/leitstelle up
@@ -31,6 +31,14 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-run
 	BENCH_SIZE=$(BENCH_SIZE) $(BIN)/python -m bench
+
+# Rebuild the shipped triage model (src/leitstelle/triage/model/) from the
+# project's examples and the GermEval 2018 data (not in the repository; CC BY
+# 4.0, see NOTICE); prints the cross-validated scores. Same input, same files.
+GERMEVAL ?= ../shared/data/germeval2018
+seed-model: $(VENV)/.installed-run
+	$(BIN)/python -m leitstelle.triage.seed --germeval $(GERMEVAL) \
+		--output src/leitstelle/triage/model
 
 # Run after changing translatable text; the compiled .mo files are committed,
 # so `make run` needs no gettext.
