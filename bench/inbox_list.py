@@ -156,7 +156,7 @@ def time_requests(requests: list[dict]) -> list[float]:
     from django_htmx.middleware import HtmxDetails
 
     from leitstelle.core.models import Role, User
-    from leitstelle.inbox import views
+    from leitstelle.inbox.views import listing as views
 
     user, _ = User.objects.get_or_create(
         username="bench", defaults={"role": Role.ADMIN}

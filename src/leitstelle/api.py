@@ -15,6 +15,8 @@ from ninja.errors import AuthenticationError
 from leitstelle.core.api import ApiTokenAuth
 from leitstelle.core.api import router as core_router
 from leitstelle.core.services import ConflictError, ServiceError
+from leitstelle.inbox.api import router as inbox_router
+from leitstelle.publishing.api import router as posts_router
 
 api = NinjaAPI(
     title="Leitstelle API",
@@ -28,6 +30,8 @@ api = NinjaAPI(
     auth=ApiTokenAuth(),
 )
 api.add_router("/", core_router)
+api.add_router("/", inbox_router)
+api.add_router("/", posts_router)
 
 
 @api.exception_handler(AuthenticationError)

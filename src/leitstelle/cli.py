@@ -15,6 +15,7 @@ usage: leitstelle <command> [options]
   createadmin  create an administrator and print its password once
   audit verify check the audit log's hash chain
   check        Django's deployment checks plus Leitstelle's, one line each
+  triage       classify a text, train or evaluate a triage model
 
 Any other Django management command works too: `leitstelle migrate`,
 `leitstelle collectstatic`, `leitstelle help <command>`.

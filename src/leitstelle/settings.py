@@ -60,7 +60,7 @@ def envsecret(name: str) -> str:
 def prepare_data_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
+        probe = path / f".write-test-{os.getpid()}"  # processes start together
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
@@ -159,6 +159,8 @@ INSTALLED_APPS = [
     "leitstelle.networks",
     "leitstelle.networks.exercise",
     "leitstelle.inbox",
+    "leitstelle.publishing",
+    "leitstelle.triage",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +222,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Pre-publish link checks call the linked servers; off where there is no
+# internet (the check then says it was skipped).
+PUBLISHING_LINK_CHECKS = envbool("LEITSTELLE_LINK_CHECKS", True)
+
 SESSION_IDLE_MINUTES = envint("LEITSTELLE_SESSION_IDLE_MINUTES", 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -273,6 +279,11 @@ BLUESKY_PLC_URL = envstr("LEITSTELLE_BLUESKY_PLC_URL", "https://plc.directory")
 BLUESKY_RESOLVER_URL = envstr(
     "LEITSTELLE_BLUESKY_RESOLVER_URL", "https://public.api.bsky.app"
 )
+
+# Triage: the languages the organisation's items come in (ISO 639-1 codes;
+# others are "unknown"), and a model folder instead of the shipped model.
+TRIAGE_LANGUAGES = envstr("LEITSTELLE_TRIAGE_LANGUAGES", "de,en,tr,ar,ru,uk,pl,fr")
+TRIAGE_MODEL_DIR = envstr("LEITSTELLE_TRIAGE_MODEL_DIR")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from leitstelle.api import api
 from leitstelle.core.views import health
+from leitstelle.inbox.views import webhooks as inbox_webhooks
 from leitstelle.networks.urls import network_urlpatterns
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("uebungsnetz/", include("leitstelle.networks.exercise.urls")),
     path("kanaele/", include("leitstelle.networks.urls")),
     path("posteingang/", include("leitstelle.inbox.urls")),
+    path("beitraege/", include("leitstelle.publishing.urls")),
+    path("webhooks/<int:channel_id>/", inbox_webhooks.receive, name="webhook"),
     path("", include("leitstelle.core.urls")),
 ]
 urlpatterns += network_urlpatterns(urlpatterns)

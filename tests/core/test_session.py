@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from leitstelle.core.middleware import LAST_ACTIVE_KEY
 from leitstelle.core.models import AuditEvent, User
 from tests.conftest import login_client
 from tests.core.factories import PASSWORD
@@ -47,6 +49,39 @@ def test_it_expires_an_idle_session(editor_client: Client) -> None:
     response = editor_client.get(ACCOUNT_URL)
     assert response.status_code == 302
     assert response.url.startswith(LOGIN_URL)
+
+
+def idle_for(client: Client, seconds: int) -> None:
+    """Pretend the user's last activity lies `seconds` back."""
+    session = client.session
+    session[LAST_ACTIVE_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_it_ends_a_session_kept_alive_only_by_polls(
+    editor_client: Client, settings
+) -> None:
+    """An open tab that polls in the background does not count as activity."""
+    editor_client.get(ACCOUNT_URL)
+    idle_for(editor_client, settings.SESSION_IDLE_MINUTES * 60 - 5)
+    poll = editor_client.get(
+        ACCOUNT_URL, headers={"X-Leitstelle-Background": "1", "HX-Request": "true"}
+    )
+    assert poll.status_code == 200, "a poll within the idle time is answered"
+    idle_for(editor_client, settings.SESSION_IDLE_MINUTES * 60 + 5)
+
+    poll = editor_client.get(
+        ACCOUNT_URL, headers={"X-Leitstelle-Background": "1", "HX-Request": "true"}
+    )
+
+    assert poll.headers["HX-Redirect"] == LOGIN_URL
+    assert SESSION_KEY not in editor_client.session, "still logged in"
+
+
+def test_it_counts_a_click_as_activity(editor_client: Client, settings) -> None:
+    idle_for(editor_client, settings.SESSION_IDLE_MINUTES * 60 - 5)
+    editor_client.get(ACCOUNT_URL)
+    assert editor_client.session[LAST_ACTIVE_KEY] >= int(time.time()) - 2
 
 
 def test_it_sets_the_idle_time_from_the_settings(

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from leitstelle.core.models import AuditEvent, Unit
-from leitstelle.inbox.models import InteractionRevision, InternalNote
+from leitstelle.inbox.models import InteractionRevision, InternalNote, SavedView
 from leitstelle.inbox.queries import PAGE_SIZE
 from tests.conftest import login_client
 from tests.inbox.factories import (
@@ -174,7 +174,9 @@ def test_it_lists_with_few_queries(
 ) -> None:
     for _ in range(30):
         InteractionFactory(categories=["tip"])
-    with django_assert_max_num_queries(12):
+    # Constant: session, user, organisation, channels, workers, items, the
+    # navigation's counts, saved views; none per item.
+    with django_assert_max_num_queries(14):
         response = admin_client.get(LIST)
     assert len(response.context["page"].items) == 30, "items missing"
 
@@ -264,10 +266,156 @@ def test_it_links_an_item_to_the_list_of_its_post(admin_client: Client) -> None:
     assert f'href="{LIST}?root_post=post+7%26x"' in response.text, "no post link"
 
 
-def test_it_says_when_an_author_writes_for_the_first_time(admin_client) -> None:
+def test_it_says_when_an_author_writes_for_the_first_time(
+    admin_client, settings
+) -> None:
+    settings.LANGUAGE_CODE = "de"
     item = InteractionFactory()
     response = admin_client.get(reverse("inbox:detail", args=[item.pk]))
     assert (
         "Dies ist der erste Beitrag dieser Person auf diesem Kanal."
         in response.content.decode()
     )
+
+
+def test_it_marks_each_row_for_the_keyboard(analyst_client: Client) -> None:
+    item = InteractionFactory()
+    text = analyst_client.get(LIST).text
+    assert f'data-item-id="{item.pk}"' in text, "row has no item id"
+    assert f'data-href="{detail(item)}"' in text, "row has no thread address"
+    assert "inbox-row" in text, "row has no class for the keyboard"
+
+
+def test_it_filters_by_tag(admin_client: Client) -> None:
+    InteractionFactory(text="Mit Etikett", tags=["presse"])
+    InteractionFactory(text="Ohne Etikett", tags=["andere"])
+    response = admin_client.get(LIST, {"tag": "presse"})
+    assert "Mit Etikett" in response.text, "tagged item missing"
+    assert "Ohne Etikett" not in response.text, "other tag shown"
+    assert 'class="inbox-tag"' in response.text, "tag not shown in the row"
+
+
+def test_it_filters_items_still_to_do(admin_client: Client) -> None:
+    InteractionFactory(text="Noch offen", status="escalated")
+    InteractionFactory(text="Schon beantwortet", status="answered")
+    response = admin_client.get(LIST, {"status": "todo"})
+    assert "Noch offen" in response.text, "escalated item missing"
+    assert "Schon beantwortet" not in response.text.replace(">Beantwortet<", ""), (
+        "answered item shown"
+    )
+
+
+def test_it_sorts_by_priority_and_pages_without_gaps(admin_client) -> None:
+    channel = InboxChannelFactory()
+    author = AuthorFactory(channel=channel)
+    for n in range(PAGE_SIZE + 5):
+        InteractionFactory(channel=channel, author=author, priority=n % 4)
+    first = admin_client.get(LIST, {"sort": "priority"})
+    items = first.context["page"].items
+    priorities = [i.priority for i in items]
+    assert priorities == sorted(priorities, reverse=True), "not by priority"
+    second = admin_client.get(
+        LIST, {"sort": "priority", "before": first.context["page"].older}
+    )
+    shown = [i.pk for i in items + second.context["page"].items]
+    assert len(shown) == len(set(shown)) == PAGE_SIZE + 5, "lost or repeated"
+    back = admin_client.get(
+        LIST, {"sort": "priority", "after": second.context["page"].newer}
+    )
+    assert [i.pk for i in back.context["page"].items] == shown[:PAGE_SIZE]
+
+
+def test_it_sorts_oldest_first(admin_client: Client) -> None:
+    old = InteractionFactory(remote_created_at=BASE_TIME - timedelta(days=1))
+    InteractionFactory()
+    response = admin_client.get(LIST, {"sort": "oldest"})
+    assert response.context["page"].items[0] == old, "oldest not first"
+
+
+def test_it_marks_the_active_built_in_view(admin_client: Client) -> None:
+    response = admin_client.get(LIST, {"assignee": "me", "status": "todo"})
+    mine = next(v for v in response.context["views"]() if v.active)
+    assert str(mine.label) in ("Mine", "Meine"), mine.label
+    assert 'aria-current="page"' in response.text, "active view not marked"
+
+
+def test_it_saves_a_view_for_the_user_only(
+    admin_client: Client, admin_user, community_manager
+) -> None:
+    response = admin_client.post(
+        reverse("inbox:save_view"),
+        {"name": "Presse", "query": "tag=presse&before=1.2&evil=1"},
+    )
+    saved = SavedView.objects.get()
+    assert (saved.user, saved.name) == (admin_user, "Presse"), saved
+    assert saved.query == "tag=presse", "cursor or unknown field saved"
+    assert response["Location"] == f"{LIST}?tag=presse", response["Location"]
+    assert AuditEvent.objects.filter(action="inbox.view_saved").exists()
+    listed = admin_client.get(LIST).text
+    assert f'href="{LIST}?tag=presse"' in listed, "saved view not offered"
+    other = login_client(Client(), community_manager).get(LIST).text
+    assert f'href="{LIST}?tag=presse"' not in other, "view leaked to another user"
+
+
+def test_it_refuses_a_view_without_filters_or_with_a_taken_name(
+    admin_client, admin_user
+) -> None:
+    admin_client.post(reverse("inbox:save_view"), {"name": "Leer", "query": ""})
+    SavedView.objects.create(user=admin_user, name="Presse", query="tag=a")
+    admin_client.post(reverse("inbox:save_view"), {"name": "Presse", "query": "tag=b"})
+    assert list(SavedView.objects.values_list("query", flat=True)) == ["tag=a"]
+
+
+def test_it_deletes_only_own_saved_views(
+    admin_client: Client, community_manager
+) -> None:
+    theirs = SavedView.objects.create(user=community_manager, name="X", query="q=a")
+    url = reverse("inbox:delete_view", args=[theirs.pk])
+    assert admin_client.post(url).status_code == 404, "deleted someone else's view"
+    own = SavedView.objects.create(
+        user=admin_client.get(LIST).context["user"], name="Y", query="q=b"
+    )
+    admin_client.post(reverse("inbox:delete_view", args=[own.pk]))
+    assert not SavedView.objects.filter(pk=own.pk).exists(), "own view not deleted"
+    assert AuditEvent.objects.filter(action="inbox.view_deleted").exists()
+
+
+def test_it_offers_to_save_the_current_filters(admin_client: Client) -> None:
+    InteractionFactory()
+    response = admin_client.get(LIST, {"tag": "presse", "sort": "oldest"})
+    assert 'name="query" value="tag=presse&amp;sort=oldest"' in response.text
+
+
+def test_it_marks_hidden_and_deleted_items_in_the_list(admin_client) -> None:
+    InteractionFactory(hidden_at=BASE_TIME)
+    InteractionFactory(deleted_on_network_at=BASE_TIME)
+    text = admin_client.get(LIST).text
+    assert text.count('class="status-badge warning"') == 2, "flags missing"
+
+
+def test_it_shows_our_post_the_thread_answers(admin_client) -> None:
+    from leitstelle.publishing.models import PublicationState
+    from tests.publishing.factories import PublicationFactory, make_post
+
+    item = InteractionFactory(root_post="remote-77")
+    post = make_post(
+        [item.channel], title="Unfall B6", master_text="Sperrung <b>bis</b> 18 Uhr"
+    )
+    PublicationFactory(
+        variant=post.variants.get(),
+        state=PublicationState.PUBLISHED,
+        remote_id="remote-77",
+        url="https://social.example/@polizei/77",
+    )
+
+    page = admin_client.get(reverse("inbox:detail", args=[item.pk])).content.decode()
+
+    assert "Sperrung &lt;b&gt;bis&lt;/b&gt; 18 Uhr" in page, "our post's text, escaped"
+    assert post.get_absolute_url() in page
+    assert 'href="https://social.example/@polizei/77"' in page
+
+
+def test_it_names_a_post_published_outside_leitstelle(admin_client) -> None:
+    item = InteractionFactory(root_post="elsewhere-1")
+    page = admin_client.get(reverse("inbox:detail", args=[item.pk])).content.decode()
+    assert "Published outside Leitstelle" in page

@@ -149,3 +149,104 @@ def test_it_tells_whether_a_text_fits() -> None:
     assert text.fits("x" * 280, X)
     assert not text.fits("x" * 281, X)
     assert not text.fits("x" * 1025, TELEGRAM, with_media=True)
+
+
+# --- Examples from the networks' own documentation -------------------------
+# X: https://docs.x.com/fundamentals/counting-characters (emoji table, URLs,
+# NFC, CJK); Bluesky: app.bsky.feed.post text maxGraphemes 300; Mastodon:
+# StatusLengthValidator counts grapheme clusters, URLs as 23; Telegram Bot API:
+# 4,096 characters, 1,024 for captions, offsets in UTF-16 code units.
+
+SPACE_INVADER = "\U0001f47e"
+
+
+@pytest.mark.parametrize(
+    "emoji", [SPACE_INVADER, RAISED_HAND_MEDIUM_SKIN, SINGER, FAMILY, GERMAN_FLAG]
+)
+def test_it_counts_every_emoji_of_the_x_docs_as_two(emoji: str) -> None:
+    assert text.count(emoji, X) == 2
+    assert text.fits(emoji * 140, X)
+    assert not text.fits(emoji * 141, X)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://example.com", "https://example.com/very/long/path"]
+)
+def test_it_counts_the_x_docs_urls_as_23(url: str) -> None:
+    assert text.count(url, X) == 23
+
+
+def test_it_counts_the_x_docs_hello_world() -> None:
+    assert text.count("Hello, world! \U0001f44b", X) == 16
+
+
+def test_it_counts_cafe_as_four_on_x_whether_composed_or_not() -> None:
+    """The docs' NFC example: 'café' and 'cafe' + U+0301 both count 4."""
+    assert text.count("caf\u00e9", X) == 4
+    assert text.count("cafe\u0301", X) == 4
+
+
+@pytest.mark.parametrize("sample", ["日", "本", "한", "あ"])
+def test_it_allows_140_cjk_characters_on_x(sample: str) -> None:
+    assert text.fits(sample * 140, X)
+    assert not text.fits(sample * 141, X)
+
+
+def test_it_allows_300_graphemes_on_bluesky_however_many_code_points() -> None:
+    assert text.fits(FAMILY * 300, BLUESKY)
+    assert not text.fits(FAMILY * 301, BLUESKY)
+    assert text.fits("e\u0301" * 300, BLUESKY)
+    assert not text.fits("e\u0301" * 301, BLUESKY)
+
+
+def test_it_counts_combining_characters_as_one_on_mastodon() -> None:
+    assert text.count("Stra\u00dfe cafe\u0301 " + FAMILY, MASTODON) == 13
+
+
+def test_it_counts_a_mastodon_post_with_urls_and_mentions() -> None:
+    sample = (
+        "Hinweise an @polizei@social.bund.de bitte, siehe "
+        "https://www.polizei.sachsen.de/de/presse/meldung-12345.html und "
+        "http://polizei.example/a"
+    )
+    expected = len("Hinweise an @polizei bitte, siehe ") + 23 + len(" und ") + 23
+    assert text.count(sample, MASTODON) == expected
+
+
+def test_it_counts_telegram_emoji_as_two_utf16_units() -> None:
+    assert text.fits("\U0001f600" * 2048, TELEGRAM)
+    assert not text.fits("\U0001f600" * 2049, TELEGRAM)
+    assert text.fits("ä" * 1024, TELEGRAM, with_media=True)
+    assert not text.fits("ä" * 1025, TELEGRAM, with_media=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "maximum", "caption"),
+    [
+        ("x", 280, None),
+        ("bluesky", 300, None),
+        ("mastodon", 500, None),
+        ("threads", 500, None),
+        ("instagram", 2200, None),
+        ("facebook", 63206, None),
+        ("telegram", 4096, 1024),
+    ],
+)
+def test_it_knows_each_networks_documented_limit(
+    kind: str, maximum: int, caption: int | None
+) -> None:
+    from leitstelle.networks import registry
+
+    rules = registry.connector_class(kind).text_rules
+    assert text.limit(rules) == maximum
+    assert text.limit(rules, with_media=True) == (caption or maximum)
+
+
+def test_it_counts_urls_as_23_on_x_and_mastodon_connectors() -> None:
+    from leitstelle.networks import registry
+
+    url = "https://www.polizei.sachsen.de/" + "a" * 100
+    for kind in ("x", "mastodon"):
+        rules = registry.connector_class(kind).text_rules
+        assert text.count(url, rules) == 23
+    assert text.count(url, registry.connector_class("bluesky").text_rules) == len(url)

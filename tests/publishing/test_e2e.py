@@ -34,6 +34,12 @@ from tests.publishing.test_views_calendar import make_post
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    """Keep German, the default: these tests switch to English in the page."""
+
+
 TITLE = "Verkehrskontrolle an der B27"
 TEXT = "Heute kontrollieren wir an der B27 bei Tübingen. Fahren Sie vorsichtig!"
 ALT = "Zwei Polizisten winken ein Auto an einer Kontrollstelle heraus."
@@ -66,12 +72,13 @@ def approver_page(browser: Browser, live_server: Any) -> Iterator[Page]:
 def log_in(page: Page, base_url: str, user: User) -> None:
     """Log in (with the code when the user has a second factor), in English."""
     page.goto(f"{base_url}/anmelden/")
-    page.get_by_label("Benutzername").fill(user.username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    page.locator("input[name=username]").fill(user.username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
     if user.totp_secret:
-        page.get_by_label("Code").fill(pyotp.TOTP(user.totp_secret).now())
-        page.get_by_role("button", name="Anmelden").click()
+        code = page.locator("input[name=code]")
+        code.fill(pyotp.TOTP(user.totp_secret).now())
+        code.press("Enter")
     expect(page).to_have_url(f"{base_url}/")
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

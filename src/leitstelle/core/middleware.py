@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils import translation
+from django_htmx.http import HttpResponseClientRedirect
 
 from leitstelle.core.models import Organisation
 
@@ -29,6 +31,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 SESSION_EPOCH_KEY = "leitstelle_epoch"
+# When the user last did something; polls in the background do not count.
+LAST_ACTIVE_KEY = "leitstelle_active"
+# Sent by elements that poll (hx-headers): such a request is not activity.
+BACKGROUND_HEADER = "X-Leitstelle-Background"
 
 
 class ContentSecurityPolicyMiddleware:
@@ -83,9 +89,29 @@ class SessionGuardMiddleware:
             if request.session.get(SESSION_EPOCH_KEY) != user.session_epoch:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
+            if self.idle_too_long(request):
+                logout(request)
+                if request.headers.get("HX-Request"):
+                    return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+                return redirect(settings.LOGIN_URL)
             if self.needs_two_factor(request):
                 return redirect("core:two_factor_setup")
         return self.get_response(request)
+
+    def idle_too_long(self, request: HttpRequest) -> bool:
+        """Return whether the user did nothing for the idle time; note activity.
+
+        The session cookie is renewed on every request, polls included, so
+        the idle time is kept here: an inbox left open does not keep the
+        session alive by polling.
+        """
+        now = int(time.time())
+        last = request.session.get(LAST_ACTIVE_KEY, now)
+        if now - last > settings.SESSION_IDLE_MINUTES * 60:
+            return True
+        if request.headers.get(BACKGROUND_HEADER) != "1":
+            request.session[LAST_ACTIVE_KEY] = now
+        return False
 
     def needs_two_factor(self, request: HttpRequest) -> bool:
         user = request.user

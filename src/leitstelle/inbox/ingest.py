@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from leitstelle.inbox import classification, service_levels
 from leitstelle.inbox.models import (
     Author,
     Interaction,
@@ -40,6 +41,15 @@ URL_LENGTH = Interaction._meta.get_field("url").max_length
 # A successful page heals these states; paused or unauthorised channels wait
 # for an admin, whatever a poll that started earlier brings back.
 HEALABLE = (ChannelStatus.ACTIVE, ChannelStatus.FAILING, ChannelStatus.RATE_LIMITED)
+# What an edit that triage reclassifies loads and saves (see `classification`).
+TRIAGE_LOAD = (
+    "status",
+    "priority",
+    "categories",
+    "first_response_at",
+    "remote_created_at",
+)
+TRIAGE_SAVE = ["language", "categories", "priority", "triage", "response_due_at"]
 CHANNEL_FIELDS = [
     "cursor",
     "status",
@@ -317,20 +327,41 @@ def _store(channel: Channel, items: dict[str, _Clean]) -> tuple[int, int, int]:
         for remote_id, item in items.items()
         if remote_id in existing and existing[remote_id][1] != item.text
     }
+    # Triage before the rows are written: the due times follow the priority.
+    triaged = classification.triage_page(
+        new=new, edits={pk: item.text for pk, item in edited.items()}
+    )
     if new:
+        _set_due_times(new)
         Interaction.objects.bulk_create(new)
     if edited:
-        _record_edits(edited)
+        _record_edits(edited, triaged)
     return len(new), len(edited), len(items) - len(new) - len(edited)
 
 
-def _record_edits(edited: dict[int, _Clean]) -> None:
-    """Keep the old text as a revision; the interaction gets the new one."""
+def _set_due_times(rows: list[Interaction]) -> None:
+    """Start each new item's first-answer clock (see `service_levels`)."""
+    table = service_levels.minutes_table()
+    for row in rows:
+        row.response_due_at = service_levels.due_at(
+            priority=row.priority, written_at=row.remote_created_at, table=table
+        )
+
+
+def _record_edits(
+    edited: dict[int, _Clean], triaged: dict[int, Any] | None = None
+) -> None:
+    """Keep the old text as a revision; the interaction gets the new one.
+
+    Items in `triaged` (pk → classification) also get its triage and the
+    due time of their new priority.
+    """
     now = timezone.now()
+    triaged = triaged or {}
     before = Interaction.objects.filter(pk__in=list(edited)).only(
-        "id", "text", "edited_at", "raw"
+        "id", "text", "edited_at", "raw", *(TRIAGE_LOAD if triaged else ())
     )
-    revisions, rows = [], []
+    revisions, rows, reclassified = [], [], []
     for row in before:
         item = edited[row.pk]
         revisions.append(
@@ -347,8 +378,15 @@ def _record_edits(edited: dict[int, _Clean]) -> None:
         row.raw = item.raw
         row.updated_at = now
         rows.append(row)
+        if row.pk in triaged:
+            classification.apply_edit(row, triaged[row.pk])
+            reclassified.append(row)
     InteractionRevision.objects.bulk_create(revisions)
     _update_rows(rows, ["text", "edited_at", "raw", "updated_at"])
+    if reclassified:
+        table = service_levels.minutes_table()
+        service_levels.reschedule(reclassified, table)
+        _update_rows(reclassified, TRIAGE_SAVE)
 
 
 def _update_rows(rows: list[Interaction], names: list[str]) -> None:

@@ -94,6 +94,9 @@ class Interaction(models.Model):
     priority = models.PositiveSmallIntegerField(_("priority"), default=0, db_index=True)
     categories = models.JSONField(default=list, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # What triage said at ingest: confidence per category, the strongest
+    # words per category and the model version (see inbox/classification.py).
+    triage = models.JSONField(default=dict, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

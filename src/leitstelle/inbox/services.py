@@ -36,6 +36,8 @@ def may_poll(channel: Channel, now: datetime | None = None) -> bool:
     """Return whether the inbox may call `channel`'s network now."""
     if channel.status not in POLLABLE or not channel.connector.capabilities.inbox:
         return False
+    if (channel.config or {}).get("webhook_only"):  # see inbox.webhooks.register
+        return False
     until = channel.rate_limited_until
     return until is None or until <= (now or timezone.now())
 

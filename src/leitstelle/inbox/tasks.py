@@ -52,3 +52,36 @@ def poll_channel_task(channel_id: int) -> int | None:
     """Poll one channel; return how many items were new, None if skipped."""
     result = services.poll_channel(channel_id=channel_id)
     return None if result is None else result.created
+
+
+@db_task()
+def deliver_reply_task(reply_id: int) -> str | None:
+    """Send one queued reply; return its state, None if nothing was queued."""
+    from leitstelle.inbox import replies
+
+    reply = replies.deliver_reply(reply_id=reply_id)
+    return None if reply is None else reply.status
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def prune_presence() -> int:
+    """Forget who had a thread open long ago; return how many rows went."""
+    from leitstelle.inbox import presence
+
+    return presence.prune()
+
+
+@db_periodic_task(crontab(minute="43", hour="2"))
+def purge_raw_payloads() -> int:
+    """Blank raw payloads past their retention, nightly; return how many."""
+    from leitstelle.inbox import retention
+
+    return retention.purge_raw().total
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def fail_stuck_replies() -> int:
+    """Let replies whose sending never finished be tried again."""
+    from leitstelle.inbox import replies
+
+    return replies.fail_stuck_replies()

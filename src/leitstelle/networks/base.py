@@ -84,7 +84,8 @@ class MediaRules:
 class Capabilities:
     publish: bool = True
     edit: bool = False
-    delete: bool = True
+    delete: bool = True  # our own posts
+    delete_comments: bool = False  # other people's comments under our posts
     reply: bool = True
     threads: bool = False
     hide: bool = False

@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from leitstelle.core.models import AuditEvent, Unit
+from leitstelle.inbox.models import SavedReply
 from leitstelle.networks.base import OutgoingPost
 from leitstelle.networks.exercise import services
 from leitstelle.networks.exercise.management.commands import demo
@@ -279,11 +280,20 @@ def test_demo_leaves_a_living_inbox():
     assert any("riecht es nach Gas" in text for text in texts)
 
 
+def test_demo_adds_saved_replies_in_two_languages():
+    out, _ = command("demo")
+    languages = set(SavedReply.objects.values_list("language", flat=True))
+    assert SavedReply.objects.count() == len(demo.SAVED_REPLIES)
+    assert languages == {"de", "en"}
+    assert f"{len(demo.SAVED_REPLIES)} saved replies added." in out
+
+
 def test_demo_twice_creates_nothing_twice():
     command("demo")
     counts = (ExercisePost.objects.count(), ExerciseAccount.objects.count())
     out, _ = command("demo")
     assert (ExercisePost.objects.count(), ExerciseAccount.objects.count()) == counts
+    assert SavedReply.objects.count() == len(demo.SAVED_REPLIES)
     assert Channel.objects.count() == 1
     assert Unit.objects.filter(name__in=["Dresden", "Leipzig"]).count() == 2
     assert "Scenario: 0 comments posted, 21 were there already." in out
@@ -303,6 +313,7 @@ def test_demo_records_what_it_did():
         "unit.created",
         "channel.connected",
         "exercise.scenario_replayed",
+        "inbox.saved_reply_created",
     } <= actions
 
 

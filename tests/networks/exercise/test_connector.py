@@ -205,6 +205,19 @@ def test_it_deletes_by_marking_the_post(channel):
     assert post.deleted_at is not None
 
 
+def test_it_deletes_a_comment_in_its_own_thread(channel, citizen):
+    spam = comment(citizen, our_post(channel), text="Billige Uhren!")
+    channel.connector.delete(str(spam.pk))
+    spam.refresh_from_db()
+    assert spam.deleted_at is not None
+
+
+def test_it_refuses_to_delete_someone_elses_post(channel, citizen):
+    theirs = services.create_post(account=citizen, text="Mein eigener Beitrag")
+    with pytest.raises(ContentRejected, match="belongs to another account"):
+        channel.connector.delete(str(theirs.pk))
+
+
 def test_it_refuses_to_delete_a_missing_post(channel):
     with pytest.raises(ContentRejected, match="There is no post 999"):
         channel.connector.delete("999")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from mastodon.errors import MastodonNotFoundError
 
+from leitstelle.lib.text import count
 from leitstelle.networks.base import ItemKind, Media, OutgoingPost
 from leitstelle.networks.mastodon import connector as mastodon_connector
 from leitstelle.networks.mastodon.forms import channel_config
@@ -203,6 +204,17 @@ def test_it_searches_statuses(channel: Channel, bob: Any) -> None:
     bob.status_post("Blitzer in der Hauptstraße")
     found = channel.connector.search("Blitzer")
     assert [item.author_handle for item in found] == ["bob"]
+
+
+def test_it_counts_grapheme_clusters_as_mastodon_does() -> None:
+    """StatusLengthValidator counts a family emoji or "é" (e + accent) once."""
+    config = channel_config(
+        "https://social.example",
+        {"domain": "social.example", "limits": {"max_characters": 500}},
+    )
+    rules = Channel(kind="mastodon", config=config).connector.text_rules
+    assert count("\U0001f468\u200d\U0001f469\u200d\U0001f467 cafe\u0301", rules) == 6
+    assert count("siehe https://polizei.example/a/very/long/path", rules) == 6 + 23
 
 
 def test_it_takes_its_limits_from_the_instance() -> None:

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
 from leitstelle.core.permissions import Perm, has_perm, require_perm
-from leitstelle.inbox import queries, services
+from leitstelle.inbox import queries, services, workflow
 from leitstelle.inbox.forms import NoteForm
 from leitstelle.inbox.models import Interaction
+from leitstelle.publishing import services as publishing
 
 LIST = "inbox/list.html"
 THREAD_LIMIT = 500
@@ -33,15 +34,19 @@ def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    # Opening a new item to work on it makes it open (helper B's workflow).
+    workflow.open_on_view(interaction=item, actor=request.user, request=request)
     return render(request, "inbox/thread.html", thread_context(request, item))
 
 
 def thread_context(request: HttpRequest, item: Interaction, **extra: object) -> dict:
     """Return the conversation around `item`, its history and its notes."""
+    from leitstelle.inbox.views.replies import work_context
+
     thread = (
         Interaction.objects.filter(channel=item.channel, thread_key=item.thread_key)
         .select_related("author")
-        .prefetch_related("revisions")
+        .prefetch_related("revisions", "replies__author")
         .order_by("remote_created_at", "id")[:THREAD_LIMIT]
     )
     earlier = Interaction.objects.filter(author=item.author).exclude(pk=item.pk)
@@ -50,13 +55,17 @@ def thread_context(request: HttpRequest, item: Interaction, **extra: object) -> 
     )
     return {
         "item": item,
+        "our_post": publishing.published_as(
+            channel_id=item.channel_id, remote_id=item.root_post
+        ),
+        "can_view_posts": has_perm(request.user, Perm.VIEW_POSTS),
         "thread": thread,
         "history": earlier.order_by("-remote_created_at", "-id")[:HISTORY_LIMIT],
         "history_counts": counts,
         "notes": item.notes.select_related("author"),
         "can_work": has_perm(request.user, Perm.WORK_INBOX),
         "note_form": NoteForm(),
-        **extra,
+        **work_context(request, item, **extra),
     }
 
 

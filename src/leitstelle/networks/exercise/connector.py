@@ -140,7 +140,7 @@ class Exercise(Connector):
     label = "Übungsnetz"
     capabilities = Capabilities(
         edit=True, threads=True, hide=True, block=True, mute=True, search=True,
-        metrics=True,
+        metrics=True, delete_comments=True,
     )  # fmt: skip
     # Mastodon's limits, so that drills feel like a real network:
     # https://docs.joinmastodon.org/user/posting/#text
@@ -209,7 +209,7 @@ class Exercise(Connector):
     def delete(self, remote_id: str) -> None:
         account = self._account()
         with refusals():
-            services.delete_post(post=services.own_post(account, remote_id))
+            services.delete_post(post=services.deletable_post(account, remote_id))
 
     def reply(self, to_remote_id: str, post: OutgoingPost) -> RemotePost:
         return self.publish(replace(post, reply_to=to_remote_id))

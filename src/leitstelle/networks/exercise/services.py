@@ -314,6 +314,16 @@ def own_post(account: ExerciseAccount, post_id: str) -> ExercisePost:
     return post
 
 
+def deletable_post(account: ExerciseAccount, post_id: str) -> ExercisePost:
+    """Return a post `account` may delete: its own, or a reply in its thread."""
+    post = find_post(post_id)
+    if post.account_id == account.pk:
+        return post
+    if post.root is not None and post.root.account_id == account.pk:
+        return post
+    raise NotFound(_("This post belongs to another account."))
+
+
 def find_post(post_id: str | int) -> ExercisePost:
     """Return the post `post_id` unless it is missing or deleted."""
     try:

@@ -75,7 +75,9 @@ def comment_item(raw: Any, post_id: str) -> IncomingItem:
 class Facebook(Connector):
     kind = "facebook"
     label = "Facebook"
-    capabilities = Capabilities(edit=True, hide=True, block=True, metrics=True)
+    capabilities = Capabilities(
+        edit=True, hide=True, block=True, metrics=True, delete_comments=True
+    )
     # https://developers.facebook.com/docs/graph-api/reference/photo/: images
     # under 10 MB; multi-photo posts attach unpublished photos to the feed.
     text_rules = TextRules(max_length=63206)

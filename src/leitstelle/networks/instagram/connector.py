@@ -85,7 +85,7 @@ class Instagram(Connector):
     kind = "instagram"
     label = "Instagram"
     # Edits of published posts and blocking have no documented endpoint.
-    capabilities = Capabilities(hide=True, metrics=True)
+    capabilities = Capabilities(hide=True, metrics=True, delete_comments=True)
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/
     # reference/ig-user/media: JPEG only, 8 MB, caption 2,200 characters,
     # carousels of up to 10 items; no text-only posts.

@@ -17,6 +17,7 @@ from leitstelle.networks.base import (
     Capabilities,
     Connector,
     ContentRejected,
+    Counting,
     IncomingItem,
     InteractionPage,
     MediaRules,
@@ -46,7 +47,8 @@ class Mastodon(Connector):
     )
     # Defaults of a stock instance; https://docs.joinmastodon.org/entities/Instance/
     # and https://docs.joinmastodon.org/methods/media/ (alt text: 1500).
-    text_rules = TextRules(max_length=500, url_length=23)
+    # Mastodon counts grapheme clusters (StatusLengthValidator), URLs as 23.
+    text_rules = TextRules(max_length=500, counting=Counting.GRAPHEMES, url_length=23)
     media_rules = MediaRules(
         image_types=("image/jpeg", "image/png", "image/gif", "image/webp"),
         max_image_bytes=10 * 1024 * 1024,
@@ -225,6 +227,7 @@ def rules_for_text(limits: dict[str, Any]) -> TextRules:
     return TextRules(
         max_length=limits.get("max_characters") or default.max_length,
         url_length=limits.get("characters_reserved_per_url") or default.url_length,
+        counting=default.counting,
     )
 
 

@@ -47,7 +47,7 @@ class Telegram(Connector):
     kind = "telegram"
     label = "Telegram"
     capabilities = Capabilities(
-        edit=True, block=True, direct_messages=True, metrics=True
+        edit=True, block=True, direct_messages=True, metrics=True, delete_comments=True
     )
     # https://core.telegram.org/bots/api#sendmessage: 4,096 characters,
     # captions 1,024 (counted in UTF-16 code units); sendMediaGroup takes up to

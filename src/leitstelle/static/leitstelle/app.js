@@ -18,3 +18,12 @@ document.addEventListener("click", (event) => {
     button.setAttribute("data-copied", "true");
   }
 });
+
+// Polls (data-background-poll) are not activity: the server ends a session
+// after the idle time however many polls an open tab sends.
+document.addEventListener("htmx:configRequest", (event) => {
+  const element = event.detail.elt;
+  if (element && element.hasAttribute && element.hasAttribute("data-background-poll")) {
+    event.detail.headers["X-Leitstelle-Background"] = "1";
+  }
+});

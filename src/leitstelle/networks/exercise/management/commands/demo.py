@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leitstelle.core.audit import record_event
 from leitstelle.core.models import Unit
+from leitstelle.inbox.models import SavedReply
+from leitstelle.inbox.saved_replies import add_saved_reply
 from leitstelle.networks import services as channels
 from leitstelle.networks.base import OutgoingPost
 from leitstelle.networks.exercise import scenario
@@ -60,6 +62,39 @@ POSTS = (
         "Hinweise bitte an die Polizeidirektion Leipzig.",
     ),
 )
+# Textbausteine for the inbox: (title, language, text).
+SAVED_REPLIES = (
+    (
+        "Dank",
+        "de",
+        "Vielen Dank für Ihre Nachricht, {name}! Wir geben das gern an die "
+        "Kolleginnen und Kollegen weiter.",
+    ),
+    (
+        "Dank",
+        "en",
+        "Thank you for your message, {name}! We will pass it on to our colleagues.",
+    ),
+    (
+        "Notruf",
+        "de",
+        "Hallo {name}, in einem Notfall wählen Sie bitte immer sofort die 110. "
+        "Dieses Konto wird nicht rund um die Uhr gelesen.",
+    ),
+    (
+        "Notruf",
+        "en",
+        "Hello {name}, in an emergency please always call 110 at once. This "
+        "account is not read around the clock.",
+    ),
+    (
+        "Hinweis",
+        "de",
+        "Danke für Ihren Hinweis, {name}! Bitte schreiben Sie uns keine "
+        "Einzelheiten hier öffentlich, sondern melden Sie sich über die "
+        "Onlinewache oder bei jeder Polizeidienststelle.",
+    ),
+)
 
 
 class Command(BaseCommand):
@@ -86,6 +121,8 @@ class Command(BaseCommand):
         for key, text in POSTS:
             channel.connector.publish(OutgoingPost(text=text, idempotency_key=key))
         self.stdout.write(f"{len(POSTS)} posts on @{account.handle}.")
+        added = self.saved_replies()
+        self.stdout.write(f"{added} saved replies added.")
         events = scenario.read_scenario(SCENARIO)
         outcome = run_replay(
             events,
@@ -119,6 +156,21 @@ class Command(BaseCommand):
             details={"name": name},
         )
         return True
+
+    def saved_replies(self) -> int:
+        added = 0
+        for title, language, text in SAVED_REPLIES:
+            if SavedReply.objects.filter(title=title, language=language).exists():
+                continue
+            add_saved_reply(
+                title=title,
+                language=language,
+                text=text,
+                actor=None,
+                actor_label=f"leitstelle {SOURCE}",
+            )
+            added += 1
+        return added
 
     def account(self) -> tuple[ExerciseAccount, bool]:
         existing = ExerciseAccount.objects.filter(handle=HANDLE).first()
