@@ -51,6 +51,19 @@ def run(schema_editor, direction: int) -> None:
         schema_editor.execute(statement)
 
 
+def reinstall_sqlite_triggers(apps, schema_editor) -> None:
+    """Install the FTS5 triggers again; later migrations call this.
+
+    SQLite rebuilds a table to add some columns, which drops its triggers.
+    """
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for statement in SQLITE_BACKWARD[:3]:
+        schema_editor.execute(statement)
+    for statement in SQLITE_FORWARD[1:]:
+        schema_editor.execute(statement)
+
+
 def forward(apps, schema_editor) -> None:
     run(schema_editor, 0)
 

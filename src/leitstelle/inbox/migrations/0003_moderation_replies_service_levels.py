@@ -13,15 +13,6 @@ from django.db import migrations, models
 search_migration = importlib.import_module("leitstelle.inbox.migrations.0002_search")
 
 
-def reinstall_sqlite_triggers(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in search_migration.SQLITE_BACKWARD[:3]:
-        schema_editor.execute(statement)
-    for statement in search_migration.SQLITE_FORWARD[1:]:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -158,6 +149,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            reinstall_sqlite_triggers, migrations.RunPython.noop, elidable=False
+            search_migration.reinstall_sqlite_triggers, migrations.RunPython.noop, elidable=False
         ),
     ]

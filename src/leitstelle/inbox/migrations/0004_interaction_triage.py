@@ -12,15 +12,6 @@ from django.db import migrations, models
 search_migration = importlib.import_module("leitstelle.inbox.migrations.0002_search")
 
 
-def reinstall_sqlite_triggers(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in search_migration.SQLITE_BACKWARD[:3]:
-        schema_editor.execute(statement)
-    for statement in search_migration.SQLITE_FORWARD[1:]:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("inbox", "0003_moderation_replies_service_levels"),
@@ -33,6 +24,8 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.RunPython(
-            reinstall_sqlite_triggers, migrations.RunPython.noop, elidable=False
+            search_migration.reinstall_sqlite_triggers,
+            migrations.RunPython.noop,
+            elidable=False,
         ),
     ]
