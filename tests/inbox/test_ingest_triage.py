@@ -115,22 +115,15 @@ def test_it_keeps_the_item_when_the_classifier_fails(
     assert channel.cursor == {"after": "c1"}, "the cursor moves on"
 
 
-def test_it_keeps_the_categories_when_explaining_fails(channel: Channel) -> None:
-    from leitstelle.triage import classify as first_stage
+def test_it_keeps_the_words_only_for_urgent_items(channel: Channel) -> None:
+    """Finding the strongest words costs; at ingest only urgent items get them."""
+    ingest_page(
+        channel=channel,
+        page=page(incoming("c1", text=EMERGENCY), incoming("c2", text=THANKS)),
+    )
 
-    real = first_stage.classify_batch
-
-    def words_fail(texts: list[str], **options: object) -> list[Classification]:
-        if options.get("reasons", True):
-            raise RuntimeError("no words today")
-        return real(texts, **options)
-
-    with mock.patch.object(first_stage, "classify_batch", side_effect=words_fail):
-        ingest_page(channel=channel, page=page(incoming("c1", text=EMERGENCY)))
-
-    item = stored()
-    assert (item.priority, item.categories[0]) == (3, "emergency")
-    assert "reasons" not in item.triage, item.triage
+    assert stored("c1").triage.get("reasons"), "no evidence for the emergency"
+    assert "reasons" not in stored("c2").triage, "words for a thank-you"
 
 
 def test_it_keeps_a_manually_set_priority_through_a_network_edit(

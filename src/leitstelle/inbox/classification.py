@@ -47,11 +47,11 @@ def inbox_priority(codes: Sequence[str]) -> int:
 def classify(texts: Sequence[str]) -> list[Any] | None:
     """Return one classification per text, or None when the classifier fails.
 
-    The page is classified in one call without the strongest words, which
-    cost as much as the rest of the classification; the few items in
-    `EXPLAINED` get them in a second, small call, so the evidence of an
-    emergency is kept as the model saw it. The thread page works out the
-    words of any other item when it is opened (`triage_tags.triage_why`).
+    The page is classified in one call; the strongest words, which cost as
+    much as the rest of the classification, are found only for items in
+    `EXPLAINED`, so the evidence of an emergency is kept as the model saw
+    it. The thread page works out the words of any other item when it is
+    opened (`triage_tags.triage_why`).
     """
     if not texts:
         return []
@@ -59,22 +59,12 @@ def classify(texts: Sequence[str]) -> list[Any] | None:
 
     texts = list(texts)
     try:
-        results = first_stage.classify_batch(texts, reasons=False)
+        results = first_stage.classify_batch(texts, reasons=EXPLAINED)
         if len(results) != len(texts):
             raise ValueError(f"{len(results)} results for {len(texts)} texts")
     except Exception:
         logger.exception("Triage failed; %d items stored unclassified", len(texts))
         return None
-    explain = [
-        n for n, result in enumerate(results) if EXPLAINED & set(result.categories)
-    ]
-    if explain:
-        try:
-            explained = first_stage.classify_batch([texts[n] for n in explain])
-            for n, result in zip(explain, explained, strict=True):
-                results[n] = result
-        except Exception:  # the categories stand; only the words are missing
-            logger.exception("Triage could not explain %d items", len(explain))
     return results
 
 

@@ -83,20 +83,35 @@ def detector_for(codes: tuple[str, ...]) -> LanguageDetector | None:
 
 def detect(text: str, languages: Sequence[str] | None = None) -> str:
     """Return the ISO 639-1 code of `text`'s language, or "unknown"."""
+    return detect_batch([text], languages)[0]
+
+
+def detect_batch(
+    texts: Sequence[str], languages: Sequence[str] | None = None
+) -> list[str]:
+    """Return the language of each text: its ISO 639-1 code, or "unknown".
+
+    Texts with few letters are "unknown" rather than a wrong guess, and so
+    is a text no language clearly wins. The detector scores the rest of the
+    batch on all cores at once.
+    """
     codes = tuple(sorted(languages)) if languages else configured_languages()
-    text = _NOISE.sub(" ", text[:MAX_CHARS])
-    if sum(1 for char in text if char.isalpha()) < MIN_LETTERS:
-        return UNKNOWN
+    cleaned = [_NOISE.sub(" ", text[:MAX_CHARS]) for text in texts]
+    found = [UNKNOWN] * len(cleaned)
+    enough = [
+        n
+        for n, text in enumerate(cleaned)
+        if sum(map(str.isalpha, text)) >= MIN_LETTERS
+    ]
     detector = detector_for(codes)
     if detector is None:
-        return codes[0]
-    values = detector.compute_language_confidence_values(text)
-    if not values or values[0].value < MIN_CONFIDENCE:
-        return UNKNOWN
-    return values[0].language.iso_code_639_1.name.lower()
-
-
-def detect_batch(texts: Sequence[str], languages: Sequence[str] | None = None):
-    """Return the language of each text (see `detect`)."""
-    codes = tuple(sorted(languages)) if languages else configured_languages()
-    return [detect(text, codes) for text in texts]
+        for n in enough:
+            found[n] = codes[0]
+        return found
+    scored = detector.compute_language_confidence_values_in_parallel(
+        [cleaned[n] for n in enough]
+    )
+    for n, values in zip(enough, scored, strict=True):
+        if values and values[0].value >= MIN_CONFIDENCE:
+            found[n] = values[0].language.iso_code_639_1.name.lower()
+    return found
