@@ -174,9 +174,9 @@ def test_it_lists_with_few_queries(
 ) -> None:
     for _ in range(30):
         InteractionFactory(categories=["tip"])
-    # Constant: session, user, organisation, channels, workers, items, the
-    # navigation's counts, saved views; none per item.
-    with django_assert_max_num_queries(14):
+    # Constant: session, user, organisation, channels, workers, campaigns,
+    # items, the navigation's counts, saved views; none per item.
+    with django_assert_max_num_queries(15):
         response = admin_client.get(LIST)
     assert len(response.context["page"].items) == 30, "items missing"
 
@@ -419,3 +419,25 @@ def test_it_names_a_post_published_outside_leitstelle(admin_client) -> None:
     item = InteractionFactory(root_post="elsewhere-1")
     page = admin_client.get(reverse("inbox:detail", args=[item.pk])).content.decode()
     assert "Published outside Leitstelle" in page
+
+
+def test_it_filters_by_campaign(admin_client) -> None:
+    from leitstelle.publishing.models import Campaign, PublicationState
+    from tests.publishing.factories import PublicationFactory, make_post
+
+    on_campaign = InteractionFactory(root_post="r-1", text="Zur Kampagne")
+    elsewhere = InteractionFactory(
+        channel=on_campaign.channel, root_post="r-2", text="Anderswo"
+    )
+    campaign = Campaign.objects.create(name="Sicher Radfahren")
+    post = make_post([on_campaign.channel], campaign=campaign)
+    PublicationFactory(
+        variant=post.variants.get(), state=PublicationState.PUBLISHED, remote_id="r-1"
+    )
+
+    page = admin_client.get(
+        reverse("inbox:list"), {"campaign": campaign.pk}
+    ).content.decode()
+
+    assert on_campaign.text in page
+    assert elsewhere.text not in page

@@ -15,6 +15,8 @@ from leitstelle.inbox.models import InteractionStatus, InternalNote, SavedView
 from leitstelle.inbox.queries import TODO
 from leitstelle.networks import registry
 from leitstelle.networks.models import Channel
+from leitstelle.publishing import services as publishing
+from leitstelle.triage.categories import LABELS
 
 NOTE_MAX_LENGTH = 5000
 SORT_CHOICES = [
@@ -44,7 +46,11 @@ class InboxFilterForm(forms.Form):
             *InteractionStatus.choices,
         ],
     )
-    category = forms.CharField(label=_("Category"), required=False, max_length=100)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", "—"), *((code, label) for code, label in LABELS.items())],
+    )
     language = forms.CharField(label=_("Language"), required=False, max_length=8)
     assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
     priority_min = forms.IntegerField(
@@ -57,6 +63,13 @@ class InboxFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     root_post = forms.CharField(label=_("Our post"), required=False, max_length=255)
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=publishing.campaigns(),
+        required=False,
+        empty_label="—",
+        help_text=_("Comments on the campaign's posts."),
+    )
     tag = forms.CharField(label=_("Tag"), required=False, max_length=40)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
@@ -64,6 +77,7 @@ class InboxFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = Channel.objects.visible_to(user)
+        self.fields["campaign"].queryset = publishing.campaigns()
         self.fields["network"].choices = [("", "—"), *registry.kind_choices()]
         # The people who work the inbox; the list's bulk bar reuses them.
         self.workers = list(

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,7 @@ from leitstelle.core.navigation import NavCount
 from leitstelle.inbox import search
 from leitstelle.inbox.models import Interaction, InteractionStatus
 from leitstelle.networks.models import Channel
+from leitstelle.publishing import services as publishing
 
 PAGE_SIZE = 50
 # Columns the list never shows: raw payloads are large, credentials secret.
@@ -122,6 +123,8 @@ def filter_interactions(queryset: QuerySet, *, user: Any, **filters: Any) -> Que
         queryset = has_category(queryset, filters["category"])
     if filters.get("tag"):
         queryset = has_json_value(queryset, "tags", filters["tag"])
+    if filters.get("campaign"):
+        queryset = on_campaign(queryset, filters["campaign"].pk)
     if filters.get("overdue"):
         queryset = queryset.filter(response_due_at__lt=timezone.now())
     if filters.get("date_from"):
@@ -133,6 +136,14 @@ def filter_interactions(queryset: QuerySet, *, user: Any, **filters: Any) -> Que
         queryset = queryset.filter(remote_created_at__lt=end)
     queryset = filter_assignee(queryset, filters.get("assignee") or "", user)
     return search.search(queryset, filters.get("q") or "")
+
+
+def on_campaign(queryset: QuerySet, campaign_id: int) -> QuerySet:
+    """Keep the items answering a post of the campaign, on its channel."""
+    ours = publishing.publications_of_campaign(campaign_id).filter(
+        channel_id=OuterRef("channel_id"), remote_id=OuterRef("root_post")
+    )
+    return queryset.filter(Exists(ours))
 
 
 def filter_status(queryset: QuerySet, status: str) -> QuerySet:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -191,6 +191,19 @@ def open_blockers(post: Post) -> list[Any]:
         if getattr(finding, "severity", "") == "blocker"
         and not is_overridden(post, finding)
     ]
+
+
+def campaigns(*, archived: bool = False) -> QuerySet[Campaign]:
+    """Return the campaigns, the running ones only unless `archived`."""
+    found = Campaign.objects.order_by("name")
+    return found if archived else found.filter(archived=False)
+
+
+def publications_of_campaign(campaign_id: int) -> QuerySet[Publication]:
+    """Return every publication of the campaign's posts (with a remote id)."""
+    return Publication.objects.filter(variant__post__campaign_id=campaign_id).exclude(
+        remote_id=""
+    )
 
 
 def published_as(*, channel_id: int, remote_id: str) -> Publication | None:
