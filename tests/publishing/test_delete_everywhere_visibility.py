@@ -165,3 +165,17 @@ def test_it_refuses_to_correct_a_post_live_on_a_channel_the_actor_cannot_see(
     assert fake_network.calls == [], "nothing was changed anywhere"
     post.refresh_from_db()
     assert post.master_text != "Korrigierter Text", "the post changed anyway"
+
+
+def test_the_page_offers_no_button_that_would_be_refused(
+    client: Client, dresden_approver: Any, admin_user: Any
+) -> None:
+    post = post_on(FakeChannelFactory(), leipzig_channel())
+    delete_url = reverse("publishing:delete", args=[post.pk])
+    detail_url = reverse("publishing:detail", args=[post.pk])
+
+    page = login_client(client, dresden_approver).get(detail_url).text
+
+    assert delete_url not in page, "a delete button that can only fail"
+    assert reverse("publishing:edit_published", args=[post.pk]) not in page
+    assert delete_url in login_client(Client(), admin_user).get(detail_url).text

@@ -1073,6 +1073,20 @@ def _connector(channel: Channel) -> Connector:
     return connector_for(channel)
 
 
+def may_change_published(post: Post, user: Any) -> bool:
+    """Return whether `user` may correct or delete `post` where it went out.
+
+    Only approvers when the type needs approval, and only who sees every
+    channel the post is live on; the page hides the buttons otherwise.
+    """
+    if approvals_needed(post) > 0 and not is_approver(user):
+        return False
+    live = Publication.objects.filter(variant__post=post).exclude(
+        state=PublicationState.RETRACTED
+    )
+    return not _hidden_from(user, set(live.values_list("channel_id", flat=True)))
+
+
 def _require_editor_of_published(post: Post, actor: User) -> None:
     if approvals_needed(post) > 0 and not is_approver(actor):
         raise NotAllowed(_("Only approvers may change or delete a published post."))

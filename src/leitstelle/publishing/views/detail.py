@@ -135,6 +135,7 @@ def outcomes(post: Post, user: Any) -> list[ChannelOutcome]:
 def detail_context(request: HttpRequest, post: Post, **extra: Any) -> dict[str, Any]:
     user = request.user
     may_compose = has_perm(user, Perm.COMPOSE_POSTS)
+    may_change = may_compose and services.may_change_published(post, user)
     return {
         "post": post,
         "channels": outcomes(post, user),
@@ -151,9 +152,9 @@ def detail_context(request: HttpRequest, post: Post, **extra: Any) -> dict[str, 
         "can_comment": may_compose or has_perm(user, Perm.APPROVE_POSTS),
         "can_edit": may_compose
         and (post.status in EDITABLE or post.status == PostStatus.SCHEDULED),
-        "can_correct": may_compose
+        "can_correct": may_change
         and post.status in {PostStatus.PUBLISHED, PostStatus.PARTLY_FAILED},
-        "can_delete": may_compose and post.status in OUT,
+        "can_delete": may_change and post.status in OUT,
         "can_retry": may_compose,
         "can_unschedule": may_compose and post.status == PostStatus.SCHEDULED,
         "approve_form": ReviewForm(prefix="approve"),
