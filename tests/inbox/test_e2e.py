@@ -163,6 +163,8 @@ def test_it_keeps_the_banner_quiet_after_the_session_ended(
     page = signed_in
     page.clock.install()
     page.goto(inbox_url(live_server))
+    # The page's own first requests (the alert banner) renew the cookie.
+    expect(page.locator(".shell-alert")).to_have_attribute("data-alert-seen", "")
     page.context.clear_cookies()
     exercise.create_post(account=citizen, text="Hallo?", in_reply_to=our_post)
     services.poll_channel(channel_id=channel.pk)
@@ -413,3 +415,36 @@ def test_it_marks_its_polls_as_background(signed_in: Page, live_server) -> None:
         page.clock.run_for(POLL_MS)
 
     assert polled.value.headers.get("x-leitstelle-background") == "1"
+
+
+def test_it_alerts_every_open_page_to_an_emergency(
+    signed_in: Page,
+    live_server,
+    channel: Channel,
+    citizen: ExerciseAccount,
+    our_post: ExercisePost,
+) -> None:
+    """Triage marks the comment an emergency; a page elsewhere shows it."""
+    page = signed_in
+    page.clock.install()
+    page.goto(f"{live_server.url}{reverse('publishing:calendar')}")
+    alert = page.locator(".shell-alert")
+    expect(alert).to_have_attribute("data-alert-seen", "")
+    expect(alert.locator(".emergency-alert")).to_have_count(0)
+    page.evaluate("window.sameDocument = true")
+
+    exercise.create_post(
+        account=citizen,
+        text="Hilfe, bei uns im Haus brennt es und wir kommen nicht raus!",
+        in_reply_to=our_post,
+    )
+    services.poll_channel(channel_id=channel.pk)
+    page.clock.run_for(16_000)
+
+    banner = alert.locator(".emergency-alert")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("data-count", "1")
+    expect(banner).to_contain_text("brennt es")
+    expect(alert).to_have_attribute("data-alerted", "1")
+    assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
+    assert Interaction.objects.get().priority == 3, "not triaged as urgent"

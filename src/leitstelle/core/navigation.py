@@ -114,3 +114,15 @@ def links_for(user: object, path: str) -> list[NavLink]:
         replace(link, active=len(link.url) == deepest) if link.active else link
         for link in links
     ]
+
+
+# Banners every page polls for (e.g. emergencies in the inbox): the URL
+# answers with the banner's HTML, empty when there is nothing to say.
+ALERTS: list[tuple[str, Perm]] = [
+    ("inbox:emergency_alert", Perm.VIEW_INBOX),
+]
+
+
+def alerts_for(user: object) -> list[str]:
+    """Return the URLs of the banners `user` sees on every page."""
+    return [reverse(name) for name, perm in ALERTS if has_perm(user, perm)]

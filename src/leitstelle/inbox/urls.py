@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from leitstelle.inbox.views import (
+    alerts,
     listing,
     live,
     media,
@@ -21,6 +22,7 @@ app_name = "inbox"
 urlpatterns = [
     path("", listing.interaction_list, name="list"),
     path("neue/", live.new_items, name="live"),
+    path("alarm/", alerts.emergency_alert, name="emergency_alert"),
     path("<int:pk>/", thread.interaction_detail, name="detail"),
     path("<int:pk>/notiz/", thread.add_note, name="add_note"),
     # Assignment, statuses, bulk, saved views, service levels (helper B)

@@ -27,3 +27,43 @@ document.addEventListener("htmx:configRequest", (event) => {
     event.detail.headers["X-Leitstelle-Background"] = "1";
   }
 });
+
+// Banners polled by every page (data-alert): swap only what changed, so a
+// screen reader does not hear the same alert every 15 seconds, and sound a
+// short tone when more emergencies wait than before.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || !target.hasAttribute || !target.hasAttribute("data-alert")) return;
+  const incoming = (event.detail.serverResponse || "").trim();
+  const first = !target.hasAttribute("data-alert-seen");
+  target.setAttribute("data-alert-seen", "");
+  if (incoming === target.innerHTML.trim()) {
+    event.detail.shouldSwap = false;
+    return;
+  }
+  const count = (html) => {
+    const match = /data-count="(\d+)"/.exec(html);
+    return match ? Number(match[1]) : 0;
+  };
+  if (!first && count(incoming) > count(target.innerHTML)) {
+    target.setAttribute("data-alerted", String(count(incoming)));
+    sound();
+  }
+});
+
+function sound() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return;
+  try {
+    const context = new Context();
+    const tone = context.createOscillator();
+    const volume = context.createGain();
+    tone.frequency.value = 880;
+    volume.gain.value = 0.15;
+    tone.connect(volume).connect(context.destination);
+    tone.start();
+    tone.stop(context.currentTime + 0.4);
+  } catch (error) {
+    // Browsers may refuse sound before the first click; the banner stays.
+  }
+}
