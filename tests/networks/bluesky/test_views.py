@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -56,9 +58,16 @@ def test_it_saves_the_channel_with_encrypted_credentials(
 def test_it_explains_a_wrong_app_password(
     admin_client: Client, network: Devnet
 ) -> None:
-    response = admin_client.post(
-        CONNECT, {"identifier": "bob.test", "app_password": "wrong"}
-    )
-    assert response.context["form"].errors["app_password"] == [
+    # The local network on a busy 2-core machine sometimes answers late; a
+    # "not reachable" form error is retried, the wrong password never is.
+    for _attempt in range(3):
+        response = admin_client.post(
+            CONNECT, {"identifier": "bob.test", "app_password": "wrong"}
+        )
+        errors = response.context["form"].errors
+        if "app_password" in errors or "__all__" not in errors:
+            break
+        time.sleep(2)
+    assert errors.get("app_password") == [
         "Bluesky did not accept this app password."
-    ]
+    ], errors
